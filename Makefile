@@ -1,0 +1,65 @@
+# Two commands do all the setup: `make run` serves the shop, `make test` runs the tests.
+# Each creates the virtual environment it needs (.venv, Python 3.13).
+
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format migrate demo worker beat check bench clean
+
+help:
+	@echo "make run     set up .venv, migrate, load the demo catalogue, serve on http://$(HOST):$(PORT)"
+	@echo "make test    set up .venv with the test tools and run the whole suite"
+	@echo "make lint    ruff check and ruff format --check"
+	@echo "make worker  a Celery worker (needs CELERY_BROKER_URL)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else "Python 3.13 is required, found " + sys.version.split()[0] + " at $(PYTHON); set PYTHON=/path/to/python3.13")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
+	@touch $@
+
+migrate: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+
+run: demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev
+	$(BIN)/pytest -n auto
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(VENV)/.dev
+	$(BIN)/python -W error manage.py check
+	$(BIN)/mypy
+
+worker: $(VENV)/.runtime
+	$(BIN)/celery -A bookstore worker --loglevel=INFO
+
+beat: $(VENV)/.runtime
+	$(BIN)/celery -A bookstore beat --loglevel=INFO
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/catalog.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,29 @@
+from django.contrib.auth.signals import user_logged_in
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    """Email and password → an access and a refresh token.
+
+    Sends Django's ``user_logged_in`` signal like a session login does, so that whatever
+    listens to sign-ins (``last_login``, the cart merge) works for API clients too.
+    """
+
+    throttle_scope = "auth"
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer: TokenObtainPairSerializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.user
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    """A refresh token → a new access token and a new refresh token (the old one is spent)."""
+
+    throttle_scope = "auth"

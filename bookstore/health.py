@@ -1,0 +1,55 @@
+"""Liveness and readiness probes for the load balancer and the orchestrator."""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from kombu import Connection
+
+logger = logging.getLogger(__name__)
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    cache.set("readyz", "ok", timeout=5)
+    if cache.get("readyz") != "ok":
+        raise RuntimeError("cache did not return what was written")
+
+
+def _check_broker() -> None:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive and answering; nothing else is checked."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Database, cache and broker are reachable; 503 naming the ones that are not."""
+    checks: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception:
+            logger.warning("Readiness check %s failed", name, exc_info=True)
+            checks[name] = "unavailable"
+        else:
+            checks[name] = "ok"
+    failed = [name for name, result in checks.items() if result != "ok"]
+    if failed:
+        return JsonResponse({"status": "unavailable", "failed": failed, "checks": checks}, status=503)
+    return JsonResponse({"status": "ok", "checks": checks})

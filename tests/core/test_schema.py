@@ -1,0 +1,35 @@
+import pytest
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(api_client) -> dict:
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_is_a_valid_openapi_document(schema):
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "API Librairie E-commerce"
+
+
+def test_schema_documents_token_endpoints_with_bodies_and_problem_errors(schema):
+    obtain = schema["paths"]["/api/v1/auth/token/"]["post"]
+    assert "requestBody" in obtain
+    assert "200" in obtain["responses"]
+    problem = obtain["responses"]["400"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert "/api/v1/auth/token/refresh/" in schema["paths"]
+
+
+def test_interactive_docs_render_from_local_assets(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "/api/schema/" in html
+    assert "cdn.jsdelivr.net" not in html
