@@ -44,9 +44,12 @@ def _isolated_cache(worker_id: str):
     if not settings.REDIS_URL:
         yield
         return
+    # Worker n uses database base+1+n, where base is the one REDIS_URL names: two test runs
+    # on one Redis stay apart by giving them different bases (CI: 0 → 1, 2).
     index = int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0
     parts = urlsplit(settings.REDIS_URL)
-    location = urlunsplit(parts._replace(path=f"/{1 + index}"))
+    base = int(parts.path.strip("/") or 0)
+    location = urlunsplit(parts._replace(path=f"/{base + 1 + index}"))
     caches = {"default": {**settings.CACHES["default"], "LOCATION": location}}
     with override_settings(CACHES=caches):
         yield

@@ -1,0 +1,98 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from bookstore.models import TimeStampedModel
+
+
+class Author(TimeStampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    bio = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Publisher(TimeStampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BookFormat(models.TextChoices):
+    HARDCOVER = "hardcover", "Hardcover"
+    PAPERBACK = "paperback", "Paperback"
+    EBOOK = "ebook", "E-book"
+    AUDIOBOOK = "audiobook", "Audiobook"
+
+
+def _shop_currency() -> str:
+    return settings.SHOP_CURRENCY
+
+
+class Book(TimeStampedModel):
+    isbn13 = models.CharField("ISBN-13", max_length=13, unique=True)
+    title = models.CharField(max_length=300)
+    subtitle = models.CharField(max_length=300, blank=True)
+    slug = models.SlugField(max_length=320, unique=True)
+    authors = models.ManyToManyField(Author, through="BookAuthor", related_name="books")
+    publisher = models.ForeignKey(
+        Publisher, null=True, blank=True, related_name="books", on_delete=models.PROTECT
+    )
+    categories = models.ManyToManyField("categories.Category", related_name="books", blank=True)
+    publication_date = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=2, help_text="ISO 639-1 code", default="fr")
+    format = models.CharField(max_length=12, choices=BookFormat.choices, default=BookFormat.PAPERBACK)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, default=_shop_currency)
+    stock = models.IntegerField(default=0, validators=[MinValueValidator(0)])
+    is_active = models.BooleanField(default=True)
+    cover = models.ImageField(upload_to="covers/", blank=True)
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))
+    rating_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="catalog_book_stock_not_negative"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="catalog_book_price_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["is_active", "title"]),
+            models.Index(fields=["is_active", "price"]),
+            models.Index(fields=["is_active", "publication_date"]),
+            models.Index(fields=["is_active", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BookAuthor(models.Model):
+    """An author of a book, in the order the cover gives them."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="book_authors")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="book_authors")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "author"], name="catalog_bookauthor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} ({self.position})"
