@@ -10,7 +10,8 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     """Email and password → an access and a refresh token.
 
     Sends Django's ``user_logged_in`` signal like a session login does, so that whatever
-    listens to sign-ins (``last_login``, the cart merge) works for API clients too.
+    listens to sign-ins (``last_login``, the cart merge) works for API clients too. A receiver
+    that returns a dict adds its keys to the response.
     """
 
     throttle_scope = "auth"
@@ -19,8 +20,13 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
         serializer: TokenObtainPairSerializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.user
-        user_logged_in.send(sender=user.__class__, request=request, user=user)
-        return Response(serializer.validated_data, status=status.HTTP_200_OK)
+        data = dict(serializer.validated_data)
+        # A receiver may report what the sign-in did (the cart merge does) by returning a
+        # dict; it is added to the response so the client can tell the customer.
+        for _receiver, result in user_logged_in.send(sender=user.__class__, request=request, user=user):
+            if isinstance(result, dict):
+                data.update(result)
+        return Response(data, status=status.HTTP_200_OK)
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):

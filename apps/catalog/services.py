@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.db.models import F
 
+from .cache import catalog_version_bump
 from .exceptions import OutOfStock
 from .models import Book
 
@@ -32,6 +33,7 @@ def stock_reserve(*, quantities: Mapping[int, int]) -> None:
             transaction.set_rollback(True)
     if shortages:
         raise OutOfStock(shortages)
+    catalog_version_bump()
 
 
 def stock_release(*, quantities: Mapping[int, int]) -> None:
@@ -39,3 +41,4 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
     with transaction.atomic():
         for book_id in sorted(quantities):
             Book.objects.filter(pk=book_id).update(stock=F("stock") + quantities[book_id])
+    catalog_version_bump()
