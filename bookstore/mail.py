@@ -1,0 +1,94 @@
+"""The one place that turns templates into an email and hands it to a mailer.
+
+An email named ``<name>`` is three templates under ``templates/emails/<name>/``:
+
+- ``subject.txt``: one line (newlines are folded into spaces, surrounding blanks dropped),
+- ``body.txt``: the plain text part,
+- ``body.html``: the HTML alternative (optional: without it the email is plain text only).
+
+Sending goes through Django 6.1's ``django.core.mail.mailers`` (``settings.MAILERS``; the
+``"default"`` alias unless told otherwise), so the console, SMTP, locmem or anymail backend is
+chosen by configuration alone. Callers that must not send inside a database transaction (all of
+them: see the architecture notes) call :func:`email_send` from a Celery task enqueued on commit.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+
+DEFAULT_MAILER = "default"
+
+
+def _template_path(template: str, part: str) -> str:
+    return f"emails/{template}/{part}"
+
+
+def email_render(
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    to: Sequence[str],
+    from_email: str | None = None,
+    reply_to: Sequence[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMultiAlternatives:
+    """Render ``templates/emails/<template>/`` into a message to ``to`` (nothing is sent).
+
+    The subject is always a single line, because a header cannot hold a newline; the HTML part
+    is attached when ``body.html`` exists. ``from_email`` defaults to ``DEFAULT_FROM_EMAIL``.
+    The context also receives ``frontend_url`` (``settings.FRONTEND_URL``), the base of every
+    link an email carries.
+    """
+    ctx = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
+    subject = " ".join(render_to_string(_template_path(template, "subject.txt"), ctx).split())
+    text_body = render_to_string(_template_path(template, "body.txt"), ctx)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text_body,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(to),
+        reply_to=list(reply_to) if reply_to else None,
+        headers=dict(headers) if headers else None,
+    )
+    try:
+        html_body = render_to_string(_template_path(template, "body.html"), ctx)
+    except TemplateDoesNotExist:
+        pass
+    else:
+        message.attach_alternative(html_body, "text/html")
+    return message
+
+
+def email_deliver(*, message: EmailMultiAlternatives, using: str = DEFAULT_MAILER) -> int:
+    """Send an already rendered message through the mailer ``using``; return how many were sent.
+
+    Errors of the backend (SMTP, the ESP's API) are raised, never swallowed, so that the Celery
+    task calling this can retry.
+    """
+    return mailers[using].send_messages([message]) or 0
+
+
+def email_send(
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    to: Sequence[str],
+    from_email: str | None = None,
+    reply_to: Sequence[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    using: str = DEFAULT_MAILER,
+) -> EmailMultiAlternatives:
+    """Render ``template`` (see :func:`email_render`) and send it now; return the message sent.
+
+    Call it outside any transaction (from a task enqueued on commit): a rolled-back write must
+    not leave an email behind it.
+    """
+    message = email_render(
+        template=template, context=context, to=to, from_email=from_email, reply_to=reply_to, headers=headers
+    )
+    email_deliver(message=message, using=using)
+    return message
