@@ -333,6 +333,19 @@ PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="urn:librairie:problem:
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
+# Cart: how a sign-in combines the visitor's anonymous cart with the customer's: "merge" (the
+# same book's quantities add up), "keep_customer" or "keep_newest" (one cart wins whole).
+CART_MERGE_POLICY = env.str("CART_MERGE_POLICY", default="merge")
+if CART_MERGE_POLICY not in {"merge", "keep_customer", "keep_newest"}:
+    raise ImproperlyConfigured(
+        f"CART_MERGE_POLICY must be 'merge', 'keep_customer' or 'keep_newest', not {CART_MERGE_POLICY!r}."
+    )
+# Anonymous carts untouched for 30 days are deleted.
+CELERY_BEAT_SCHEDULE["cart-purge-anonymous"] = {
+    "task": "apps.cart.tasks.cart_purge_anonymous",
+    "schedule": timedelta(hours=6),
+}
+
 # --- Logging ------------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,12 +1,297 @@
-"""Writes to carts. Every write touches the cart (for the purge) and drops its cached copy."""
+"""Writes to carts.
 
+Every write runs in one transaction that starts by touching the cart row (``updated_at``):
+the UPDATE takes the row lock, so concurrent writes to one cart run one after the other and
+each sees the lines the previous one left, and the purge knows when the cart was last used.
+Every write retires the cart's cached summary once it commits.
+"""
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
-from .models import Cart
+from apps.accounts.models import User
+from apps.catalog.models import Book
+
+from .cache import cart_cache_invalidate, owner_key
+from .exceptions import BookUnavailable, CartLineNotFound, CartNotFound, InsufficientStock, QuantityOutOfRange
+from .models import MAX_LINE_QUANTITY, Cart, CartLine
+
+MERGE_POLICIES = ("merge", "keep_customer", "keep_newest")
+ANONYMOUS_CART_LIFETIME = timedelta(days=30)
+
+MergePolicy = Literal["merge", "keep_customer", "keep_newest"]
+
+
+def _owner(cart: Cart) -> str:
+    return owner_key(user_id=cart.user_id, token=cart.token)
+
+
+def _touch(cart: Cart) -> None:
+    if not Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now()):
+        raise CartNotFound("This cart no longer exists.")
+    cart_cache_invalidate(_owner(cart))
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity < 1:
+        raise QuantityOutOfRange("quantity", "Ensure this value is greater than or equal to 1.")
+    if quantity > MAX_LINE_QUANTITY:
+        raise QuantityOutOfRange(
+            "quantity", f"At most {MAX_LINE_QUANTITY} copies of a book can be ordered at once."
+        )
+
+
+def _check_stock(book: Book, quantity: int, *, in_cart: int = 0) -> None:
+    if not book.is_active:
+        raise BookUnavailable("book", f"“{book.title}” is no longer sold.")
+    if quantity > MAX_LINE_QUANTITY:
+        raise QuantityOutOfRange(
+            "quantity",
+            f"At most {MAX_LINE_QUANTITY} copies of a book can be ordered at once; "
+            f"the cart already holds {in_cart}.",
+        )
+    if quantity > book.stock:
+        message = f"Only {book.stock} copies of “{book.title}” are in stock"
+        message += f"; the cart already holds {in_cart}." if in_cart else "."
+        raise InsufficientStock("quantity", message, available=book.stock)
+
+
+def cart_create_anonymous() -> Cart:
+    """A new empty cart for a visitor, found again only by its long random token."""
+    return Cart.objects.create(token=secrets.token_urlsafe(32))
+
+
+def cart_get_or_create_for_user(*, user: User) -> Cart:
+    """The customer's one cart, created empty the first time (two racing requests get one row)."""
+    cart, _created = Cart.objects.get_or_create(user=user)
+    return cart
+
+
+def cart_item_add(*, cart: Cart, book_id: int, quantity: int) -> Cart:
+    """Add ``quantity`` copies of a book; a book already in the cart adds to its line.
+
+    The line's total stays within 1..MAX_LINE_QUANTITY and within the book's stock, and the
+    book must exist and be sold; otherwise a field error is raised and nothing changes. The
+    line records the price the customer saw when adding, to flag a later change.
+    """
+    _check_quantity(quantity)
+    line = CartLine.objects.filter(cart=cart, book=OuterRef("pk"))
+    with transaction.atomic():
+        _touch(cart)
+        book = (
+            Book.objects.filter(pk=book_id)
+            .annotate(line_id=Subquery(line.values("pk")[:1]), in_cart=Subquery(line.values("quantity")[:1]))
+            .first()
+        )
+        if book is None:
+            raise BookUnavailable("book", f"No book with id {book_id}.")
+        in_cart = book.in_cart or 0
+        _check_stock(book, in_cart + quantity, in_cart=in_cart)
+        if book.line_id is not None:
+            CartLine.objects.filter(pk=book.line_id).update(
+                quantity=in_cart + quantity, price_when_added=book.price, updated_at=timezone.now()
+            )
+        else:
+            CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=book.price)
+    return cart
+
+
+def _locked_line(cart: Cart, line_id: int) -> CartLine:
+    line = CartLine.objects.select_related("book").filter(pk=line_id, cart=cart).first()
+    if line is None:
+        raise CartLineNotFound("No such line in your cart.")
+    return line
+
+
+def cart_item_update(*, cart: Cart, line_id: int, quantity: int) -> Cart:
+    """Set a line's quantity, within 1..MAX_LINE_QUANTITY and the book's stock.
+
+    A line of another cart is not found (404), whoever owns it.
+    """
+    _check_quantity(quantity)
+    with transaction.atomic():
+        _touch(cart)
+        line = _locked_line(cart, line_id)
+        _check_stock(line.book, quantity)
+        line.quantity = quantity
+        line.save(update_fields=["quantity", "updated_at"])
+    return cart
+
+
+def cart_item_remove(*, cart: Cart, line_id: int) -> Cart:
+    """Remove a line of this cart; a line of another cart is not found (404)."""
+    with transaction.atomic():
+        _touch(cart)
+        deleted, _ = CartLine.objects.filter(pk=line_id, cart=cart).delete()
+        if not deleted:
+            raise CartLineNotFound("No such line in your cart.")
+    return cart
 
 
 def cart_clear(*, cart: Cart) -> None:
     """Remove every line of ``cart``; the cart itself stays, empty."""
     with transaction.atomic():
-        cart.lines.all().delete()
-        cart.save(update_fields=["updated_at"])
+        _touch(cart)
+        CartLine.objects.filter(cart=cart).delete()
+    # A cart passed in with its lines prefetched must not show them any more.
+    getattr(cart, "_prefetched_objects_cache", {}).pop("lines", None)
+
+
+# --- Merge at login -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergedLine:
+    book: int
+    title: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CappedLine:
+    book: int
+    title: str
+    requested: int
+    quantity: int
+    reason: Literal["stock", "line_maximum"]
+
+
+@dataclass(frozen=True)
+class DiscardedLine:
+    book: int
+    title: str
+    quantity: int
+    reason: Literal["policy", "unavailable", "out_of_stock"]
+
+
+@dataclass(frozen=True)
+class CartMergeResult:
+    """What a sign-in did to the carts, for the client to tell the customer."""
+
+    policy: str
+    kept: Literal["both", "customer", "anonymous"]
+    added: list[MergedLine] = field(default_factory=list)
+    increased: list[MergedLine] = field(default_factory=list)
+    capped: list[CappedLine] = field(default_factory=list)
+    discarded: list[DiscardedLine] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _merge_policy(policy: str | None) -> str:
+    policy = policy or settings.CART_MERGE_POLICY
+    if policy not in MERGE_POLICIES:
+        raise ValueError(f"CART_MERGE_POLICY must be one of {', '.join(MERGE_POLICIES)}, not {policy!r}")
+    return policy
+
+
+def cart_merge(*, user: User, token: str | None, policy: str | None = None) -> CartMergeResult | None:
+    """Fold the anonymous cart named by ``token`` into the customer's cart, then delete it.
+
+    ``policy`` (default ``settings.CART_MERGE_POLICY``):
+
+    - ``merge``: every anonymous line joins the customer's cart; the same book's quantities
+      add up;
+    - ``keep_customer``: a customer's cart with lines stays as it is and the anonymous lines
+      are discarded (an empty customer's cart takes them);
+    - ``keep_newest``: the cart written to last wins whole; the other's lines are discarded.
+
+    Whatever the policy, a kept line is capped at the book's stock and at
+    MAX_LINE_QUANTITY, and an anonymous line of a book no longer sold or out of stock is
+    discarded. Returns what happened, or None when the token names no anonymous cart.
+    """
+    policy = _merge_policy(policy)
+    if not token:
+        return None
+    with transaction.atomic():
+        anonymous = Cart.objects.select_for_update().filter(token=token, user__isnull=True).first()
+        if anonymous is None:
+            return None
+        customer = cart_get_or_create_for_user(user=user)
+        customer = Cart.objects.select_for_update().get(pk=customer.pk)
+        incoming = list(anonymous.lines.select_related("book"))
+        existing = {line.book_id: line for line in customer.lines.select_related("book")}
+
+        keep_anonymous = True
+        discard_customer = False
+        if existing and policy == "keep_customer":
+            keep_anonymous = False
+        elif existing and policy == "keep_newest":
+            keep_anonymous = anonymous.updated_at > customer.updated_at
+            discard_customer = keep_anonymous
+        kept: Literal["both", "customer", "anonymous"] = "both" if existing else "anonymous"
+        if not keep_anonymous:
+            kept = "customer"
+        elif discard_customer:
+            kept = "anonymous"
+        result = CartMergeResult(policy=policy, kept=kept)
+
+        if discard_customer:
+            for line in existing.values():
+                result.discarded.append(DiscardedLine(line.book_id, line.book.title, line.quantity, "policy"))
+            CartLine.objects.filter(cart=customer).delete()
+            existing = {}
+
+        for line in incoming:
+            book = line.book
+            if not keep_anonymous:
+                result.discarded.append(DiscardedLine(book.pk, book.title, line.quantity, "policy"))
+                continue
+            if not book.is_active:
+                result.discarded.append(DiscardedLine(book.pk, book.title, line.quantity, "unavailable"))
+                continue
+            current = existing.get(book.pk)
+            requested = line.quantity + (current.quantity if current else 0)
+            quantity = min(requested, MAX_LINE_QUANTITY, book.stock)
+            if quantity < 1:
+                result.discarded.append(DiscardedLine(book.pk, book.title, line.quantity, "out_of_stock"))
+                continue
+            if quantity < requested:
+                reason: Literal["stock", "line_maximum"] = (
+                    "stock" if book.stock < min(requested, MAX_LINE_QUANTITY) else "line_maximum"
+                )
+                result.capped.append(CappedLine(book.pk, book.title, requested, quantity, reason))
+            if current is not None:
+                current.quantity = quantity
+                current.save(update_fields=["quantity", "updated_at"])
+                result.increased.append(MergedLine(book.pk, book.title, quantity))
+            else:
+                CartLine.objects.create(
+                    cart=customer, book=book, quantity=quantity, price_when_added=line.price_when_added
+                )
+                result.added.append(MergedLine(book.pk, book.title, quantity))
+
+        cart_cache_invalidate(_owner(anonymous))
+        anonymous.delete()
+        _touch(customer)
+    return result
+
+
+# --- Housekeeping ---------------------------------------------------------------------------
+
+
+def cart_purge_anonymous(*, older_than: timedelta = ANONYMOUS_CART_LIFETIME) -> int:
+    """Delete anonymous carts (and their lines) not written to for ``older_than``.
+
+    Customers' carts are never purged. Returns how many carts were deleted.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        # The lock re-reads ``updated_at``: a cart written to meanwhile is no longer stale,
+        # and one being written to right now is left for the next run.
+        stale = list(
+            Cart.objects.select_for_update(skip_locked=True)
+            .filter(user__isnull=True, updated_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        CartLine.objects.filter(cart__in=stale).delete()
+        Cart.objects.filter(pk__in=stale).delete()
+    return len(stale)

@@ -1,0 +1,58 @@
+"""The cached copy of a cart's computed summary (lines, prices, flags, totals).
+
+A cart is cached under its owner (a customer id or an anonymous token), so a read finds it
+without any SQL. The key holds two generations:
+
+- ``catalog_version()``: any catalogue write (a price changed in the admin, stock moved)
+  replaces it, which retires every cached cart at once;
+- the cart's own generation, replaced after every committed write to that cart.
+
+A reader takes both generations *before* it reads the database, so a summary computed from
+rows older than a write is stored under a generation that write has already retired: nobody
+reads it again, and it expires on its own.
+"""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+from apps.catalog.cache import catalog_version
+
+CART_CACHE_TIMEOUT = 300
+# A generation may expire: the next reader starts a new one, which only retires older entries.
+GENERATION_TIMEOUT = 3600
+
+
+def owner_key(*, user_id: int | None = None, token: str | None = None) -> str:
+    if user_id is not None:
+        return f"u{user_id}"
+    if token:
+        return f"t{token}"
+    raise ValueError("a cart owner is a user id or a token")
+
+
+def _generation_key(owner: str) -> str:
+    return f"cart:gen:{owner}"
+
+
+def _cart_generation(owner: str) -> str:
+    key = _generation_key(owner)
+    generation = cache.get(key)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        if not cache.add(key, generation, timeout=GENERATION_TIMEOUT):
+            generation = cache.get(key, generation)
+    return generation
+
+
+def summary_key(owner: str) -> str:
+    """The key under which the owner's cart summary is read and written, as of now."""
+    return f"cart:summary:{owner}:{catalog_version()}:{_cart_generation(owner)}"
+
+
+def cart_cache_invalidate(owner: str) -> None:
+    """Retire the owner's cached cart once the current transaction commits."""
+    transaction.on_commit(
+        lambda: cache.set(_generation_key(owner), uuid.uuid4().hex, timeout=GENERATION_TIMEOUT), robust=True
+    )
