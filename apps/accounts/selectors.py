@@ -31,3 +31,16 @@ def address_default_for_user(*, user: User, kind: str) -> Address | None:
 def user_get_by_email(*, email: str) -> User | None:
     """The user whose login is ``email``, whatever its case, or None."""
     return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def user_inactive_reason(*, email: str, password: str) -> str | None:
+    """Why an account whose password is right may not sign in: ``"email_not_verified"`` or
+    ``"account_disabled"``; None when the credentials are wrong or the account is active.
+
+    Only someone who knows the password learns the account's state, so sign-in errors can be
+    clear without telling strangers which addresses have accounts.
+    """
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if user is None or user.is_active or not user.check_password(password):
+        return None
+    return "account_disabled" if user.email_verified else "email_not_verified"

@@ -1,9 +1,52 @@
+"""The accounts API: authentication (``auth/…``), the profile (``me/``) and addresses
+(``me/addresses/``). Views parse input, call one service or selector, and serialize."""
+
+from typing import Any
+
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.signals import user_logged_in
-from rest_framework import status
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from . import selectors, services
+from .models import Address, User
+from .serializers import (
+    AddressInputSerializer,
+    AddressOutputSerializer,
+    DetailSerializer,
+    EmailInputSerializer,
+    PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    TokenInputSerializer,
+    TokenObtainInputSerializer,
+    TokenPairSerializer,
+    TokenRefreshInputSerializer,
+    UserOutputSerializer,
+    UserUpdateInputSerializer,
+)
+
+AUTH_TAG = ["auth"]
+
+
+def _tokens_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+# --- JWT ----------------------------------------------------------------------------------
 
 
 class TokenObtainView(jwt_views.TokenObtainPairView):
@@ -11,12 +54,15 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 
     Sends Django's ``user_logged_in`` signal like a session login does, so that whatever
     listens to sign-ins (``last_login``, the cart merge) works for API clients too. A receiver
-    that returns a dict adds its keys to the response.
+    that returns a dict adds its keys to the response. An account whose email is not verified
+    yet, or that was disabled, is refused with a 403 saying so (only to a caller who gave its
+    right password).
     """
 
+    serializer_class = TokenObtainInputSerializer
     throttle_scope = "auth"
 
-    def post(self, request: Request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer: TokenObtainPairSerializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.user
@@ -32,4 +78,219 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """A refresh token → a new access token and a new refresh token (the old one is spent)."""
 
+    serializer_class = TokenRefreshInputSerializer
     throttle_scope = "auth"
+
+
+class _AuthView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "auth"
+
+
+class LogoutView(_AuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Sign out: blacklist a refresh token",
+        request=RefreshInputSerializer,
+        responses={204: OpenApiResponse(description="The refresh token can no longer be used.")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.refresh_token_blacklist(refresh=serializer.validated_data["refresh"])
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Registration and verification --------------------------------------------------------
+
+
+class RegisterView(_AuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Create an account (inactive until its email address is verified)",
+        request=RegisterInputSerializer,
+        responses={201: UserOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(_AuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Verify an email address with the emailed token",
+        description="Activates a new account, or applies a pending email change. "
+        "A malformed, used or expired token is a 400 `invalid_token`.",
+        request=TokenInputSerializer,
+        responses={200: DetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_email_verify(token=serializer.validated_data["token"])
+        return Response({"detail": "Email address verified."})
+
+
+class VerifyEmailResendView(_AuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Send the verification email again",
+        description="Always 202, whether or not an unverified account has this address.",
+        request=EmailInputSerializer,
+        responses={202: DetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.verification_email_resend(email=serializer.validated_data["email"])
+        return Response(
+            {"detail": "If an account awaits verification at this address, an email is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+# --- Passwords ----------------------------------------------------------------------------
+
+
+class PasswordResetView(_AuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Ask for a password reset link",
+        description="Always 202, whether or not an account has this address (no account enumeration).",
+        request=EmailInputSerializer,
+        responses={202: DetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(
+            {"detail": "If an account has this address, an email with a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(_AuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Set a new password with the emailed token",
+        description="Every refresh token of the user is blacklisted: all devices are signed out.",
+        request=PasswordResetConfirmInputSerializer,
+        responses={200: DetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response({"detail": "Password changed. Sign in with the new one."})
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Change the signed-in user's password",
+        description="Other devices are signed out (their refresh tokens are blacklisted); the "
+        "response carries a new token pair for this one.",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.password_change(user=request.user, **serializer.validated_data)
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            # Keep the storefront session that made the change signed in.
+            update_session_auth_hash(request._request, user)
+        return Response(_tokens_for(user))
+
+
+# --- Profile and addresses ----------------------------------------------------------------
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["me"], summary="The signed-in user's profile", responses={200: UserOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["me"],
+        summary="Update the signed-in user's profile",
+        description="Names change at once. A new email is sent a verification link and shows "
+        "in `pending_email`; the login changes only once it is verified.",
+        request=UserUpdateInputSerializer,
+        responses={200: UserOutputSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = UserUpdateInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, data=serializer.validated_data)
+        return Response(UserOutputSerializer(user).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The signed-in user's addresses"),
+    create=extend_schema(
+        summary="Add an address",
+        description="The first address of a kind becomes its default; a new default replaces the old one.",
+    ),
+    retrieve=extend_schema(summary="One of the signed-in user's addresses"),
+    partial_update=extend_schema(summary="Change an address"),
+    destroy=extend_schema(summary="Remove an address"),
+)
+@extend_schema(tags=["me"])
+class AddressViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shipping and billing addresses of the signed-in user; another user's id is a 404."""
+
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    queryset = Address.objects.none()
+
+    def get_queryset(self) -> QuerySet[Address]:
+        if getattr(self, "swagger_fake_view", False):
+            return Address.objects.none()
+        return selectors.address_list_for_user(user=self.request.user)
+
+    def get_object(self) -> Address:
+        return selectors.address_get_for_user(user=self.request.user, address_id=self.kwargs["pk"])
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        if self.action in {"create", "partial_update"}:
+            return AddressInputSerializer
+        return AddressOutputSerializer
+
+    @extend_schema(request=AddressInputSerializer, responses={201: AddressOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = AddressInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = services.address_create(user=request.user, data=serializer.validated_data)
+        return Response(AddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AddressInputSerializer, responses={200: AddressOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        address = self.get_object()
+        serializer = AddressInputSerializer(address, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        address = services.address_update(address=address, data=serializer.validated_data)
+        return Response(AddressOutputSerializer(address).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.address_delete(address=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
