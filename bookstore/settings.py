@@ -8,6 +8,7 @@ without the secrets a real deployment needs and turns on the HTTPS hardening.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -257,6 +258,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
+    "task": "apps.orders.tasks.orders_expire_unpaid",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["orders-outbox-relay"] = {
+    "task": "apps.orders.tasks.outbox_emails_relay",
+    "schedule": 120.0,
+}
 
 # --- REST API -----------------------------------------------------------------------------
 
@@ -310,6 +319,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
+        "PaymentStatusEnum": "apps.orders.models.PaymentStatus",
+        "OrderTransitionStatusEnum": "apps.orders.serializers.TRANSITION_STATUSES",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -332,6 +347,24 @@ PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="urn:librairie:problem:
 
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
+
+# Orders: book prices include VAT; the rate (percent) is the one for books in France.
+SHOP_VAT_RATE = Decimal(env.str("SHOP_VAT_RATE", default="5.5"))
+# "book_law": the French law on book prices forbids free delivery of books, so shipping costs
+# SHIPPING_BOOK_LAW_UNDER below SHIPPING_BOOK_LAW_THRESHOLD of books and SHIPPING_BOOK_LAW_FROM
+# from it; "flat": SHIPPING_FLAT_RATE whatever the amount.
+SHIPPING_POLICY = env.str("SHIPPING_POLICY", default="book_law")
+if SHIPPING_POLICY not in {"book_law", "flat"}:
+    raise ImproperlyConfigured(f"SHIPPING_POLICY must be 'book_law' or 'flat', not {SHIPPING_POLICY!r}.")
+SHIPPING_BOOK_LAW_THRESHOLD = Decimal(env.str("SHIPPING_BOOK_LAW_THRESHOLD", default="35.00"))
+SHIPPING_BOOK_LAW_UNDER = Decimal(env.str("SHIPPING_BOOK_LAW_UNDER", default="3.00"))
+SHIPPING_BOOK_LAW_FROM = Decimal(env.str("SHIPPING_BOOK_LAW_FROM", default="0.01"))
+SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="4.90"))
+# Unpaid orders older than this are cancelled (and their stock returned) by a beat task.
+ORDER_PAYMENT_TIMEOUT = timedelta(minutes=env.int("ORDER_PAYMENT_TIMEOUT", default=30))
+# Payment providers a checkout may choose. The dummy one (a page that pays or fails the order)
+# is for development and the demo: apps.orders refuses to start with it in production.
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=[] if PRODUCTION else ["dummy"])
 
 # Cart: how a sign-in combines the visitor's anonymous cart with the customer's: "merge" (the
 # same book's quantities add up), "keep_customer" or "keep_newest" (one cart wins whole).

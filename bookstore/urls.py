@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("bookstore.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("orders/", include("apps.orders.storefront_urls")),
     re_path(r"^api/", views.api_not_found),
 ]
 

@@ -1,0 +1,52 @@
+from bookstore.exceptions import ApplicationError, Conflict
+
+
+class CartEmpty(Conflict):
+    code = "cart_empty"
+    title = "The cart is empty."
+
+
+class CartChanged(Conflict):
+    """Some cart lines cannot be ordered as they are; ``errors`` names them (``lines.<index>``)."""
+
+    code = "cart_changed"
+    title = "The cart cannot be ordered as it is."
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "The order cannot move to that status."
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was used with a different request."
+
+
+class IdempotencyKeyInFlight(Conflict):
+    code = "idempotency_key_in_flight"
+    title = "A request with this Idempotency-Key is still being processed."
+
+
+class PaymentProviderUnavailable(ApplicationError):
+    status = 400
+    code = "payment_provider_unavailable"
+    title = "This payment method is not available."
+
+
+class PaymentMismatch(Conflict):
+    code = "payment_mismatch"
+    title = "The payment does not match the order."
+
+
+class PaymentDeclinedError(ApplicationError):
+    status = 402
+    code = "payment_declined"
+    title = "The payment was declined."
+
+
+class TrackingNumberRequired(ApplicationError):
+    status = 400
+    code = "tracking_number_required"
+    title = "A tracking number is needed to ship an order."

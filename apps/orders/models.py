@@ -1,0 +1,207 @@
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from bookstore.models import TimeStampedModel
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    PROCESSING = "processing", "Processing"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+
+def _money(**kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(max_digits=10, decimal_places=2, **kwargs)
+
+
+class Order(TimeStampedModel):
+    """A placed order: a snapshot of the cart, the addresses and the amounts at checkout.
+
+    Amounts are computed by the checkout service, never taken from a client; ``total`` is
+    ``subtotal + shipping_total`` and ``vat_total`` is the VAT included in ``total``.
+    """
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="orders", on_delete=models.PROTECT)
+    # The customer's address when ordering: emails go there, staff search by it.
+    email = models.EmailField(max_length=254, db_index=True)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    currency = models.CharField(max_length=3)
+    subtotal = _money()
+    shipping_total = _money()
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="percent, included in prices")
+    vat_total = _money()
+    total = _money()
+    shipping_address = models.JSONField()
+    billing_address = models.JSONField()
+    payment_provider = models.CharField(max_length=20)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    # Set when a cancellation gives the copies back, so that it can happen only once.
+    stock_released = models.BooleanField(default=False, editable=False)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subtotal__gte=0, shipping_total__gte=0, vat_total__gte=0, total__gte=0),
+                name="orders_order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("subtotal") + models.F("shipping_total")),
+                name="orders_order_total_is_subtotal_plus_shipping",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            # The expiry task looks for old unpaid orders.
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    """A book as it was sold: title, ISBN and price are copied, so later edits change nothing."""
+
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    book = models.ForeignKey("catalog.Book", null=True, related_name="+", on_delete=models.SET_NULL)
+    title = models.CharField(max_length=300)
+    isbn13 = models.CharField("ISBN-13", max_length=13)
+    unit_price = _money()
+    quantity = models.PositiveSmallIntegerField()
+    line_total = _money()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orders_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="orders_line_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"
+
+
+class OrderStatusChange(models.Model):
+    """One step of an order's life: who moved it, when, from which status to which, and why."""
+
+    order = models.ForeignKey(Order, related_name="history", on_delete=models.CASCADE)
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    ERROR = "error", "Gateway error"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Payment(TimeStampedModel):
+    """An attempt to collect an order's total through a provider."""
+
+    order = models.ForeignKey(Order, related_name="payments", on_delete=models.CASCADE)
+    provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    # The provider's id for the payment (a PaymentIntent, a PayPal order …).
+    reference = models.CharField(max_length=255, blank=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    approval_url = models.URLField(max_length=1000, blank=True)
+    pay_url = models.URLField(max_length=1000, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "reference"],
+                condition=~models.Q(reference=""),
+                name="orders_payment_reference_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.amount} {self.currency} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """A checkout's ``Idempotency-Key``: a retry with the same key and body gets the same order."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="+", on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    # Null only inside the checkout's transaction: the key row is written first, so that a
+    # concurrent duplicate waits on it, and gets its order before the commit.
+    order = models.OneToOneField(Order, null=True, related_name="idempotency_key", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="orders_idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class EmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Order confirmation"
+    SHIPPED = "shipped", "Shipping notice"
+    CANCELLED = "cancelled", "Cancellation notice"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+
+
+class OutboxEmail(TimeStampedModel):
+    """An email an order change must send, written in the same transaction as the change.
+
+    A task sends it after commit; a periodic task sends again whatever is still pending (the
+    broker was down, the mail server failed). One row per order and kind: each goes out once.
+    """
+
+    order = models.ForeignKey(Order, related_name="emails", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    to = models.EmailField(max_length=254)
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_outbox_one_per_kind")]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.order} ({self.status})"

@@ -1,0 +1,35 @@
+"""Reads of orders."""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from apps.accounts.models import User
+
+from .models import Order, OrderStatusChange, Payment
+
+
+def _orders() -> QuerySet[Order]:
+    return Order.objects.prefetch_related(
+        "lines",
+        Prefetch("payments", queryset=Payment.objects.order_by("pk")),
+        Prefetch("history", queryset=OrderStatusChange.objects.order_by("created_at", "pk")),
+    )
+
+
+def order_list_for_user(*, user: User) -> QuerySet[Order]:
+    """The customer's own orders, newest first, with lines, payments and history prefetched."""
+    return _orders().filter(user=user).order_by("-created_at", "-pk")
+
+
+def order_get_for_user(*, user: User, number: str) -> Order:
+    """The customer's order ``number``; another customer's order is a 404 like a missing one."""
+    return get_object_or_404(_orders(), user=user, number=number)
+
+
+def order_get(*, number: str) -> Order:
+    """Any order by number (for staff)."""
+    return get_object_or_404(_orders(), number=number)
+
+
+def order_get_by_payment(*, payment_id: int) -> Payment:
+    return get_object_or_404(Payment.objects.select_related("order"), pk=payment_id)

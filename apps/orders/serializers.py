@@ -1,0 +1,179 @@
+"""API shapes of orders. Input serializers list exactly what a client may send."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import phone_validator, validate_country_code
+
+from .models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment
+from .payments.registry import KNOWN_PROVIDER_NAMES
+
+
+class OrderAddressSerializer(serializers.Serializer):
+    """A postal address given in full (output: the snapshot kept with the order)."""
+
+    name = serializers.CharField(max_length=150)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    country = serializers.CharField(
+        min_length=2,
+        max_length=2,
+        validators=[validate_country_code],
+        help_text="ISO 3166-1 alpha-2, e.g. FR",
+    )
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default="", validators=[phone_validator]
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and isinstance(data.get("country"), str):
+            data = {**data, "country": data["country"].strip().upper()}
+        return super().to_internal_value(data)
+
+
+def _string(max_length: int, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+_ADDRESS_ONE_OF = {
+    "oneOf": [
+        {"type": "integer", "description": "The id of one of the customer's saved addresses."},
+        {
+            "type": "object",
+            "description": "An address given in full.",
+            "properties": {
+                "name": _string(150),
+                "line1": _string(200),
+                "line2": _string(200),
+                "postal_code": _string(20),
+                "city": _string(100),
+                "country": _string(2, "ISO 3166-1 alpha-2, e.g. FR"),
+                "phone": _string(32),
+            },
+            "required": ["name", "line1", "postal_code", "city", "country"],
+        },
+    ]
+}
+
+
+@extend_schema_field(_ADDRESS_ONE_OF)
+class AddressChoiceField(serializers.Field):
+    """The id of one of the customer's addresses, or an address given inline."""
+
+    default_error_messages = {"invalid": "Give the id of one of your addresses or a full address."}
+
+    def to_internal_value(self, data: Any) -> int | dict[str, Any]:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            return data
+        if isinstance(data, dict):
+            inline = OrderAddressSerializer(data=data)
+            inline.is_valid(raise_exception=True)
+            return dict(inline.validated_data)
+        self.fail("invalid")
+        raise AssertionError  # fail() raises
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    shipping_address = AddressChoiceField()
+    billing_address = AddressChoiceField(
+        required=False, allow_null=True, default=None, help_text="The shipping address when left out."
+    )
+    payment_provider = serializers.ChoiceField(choices=KNOWN_PROVIDER_NAMES)
+
+
+TRANSITION_STATUSES = [
+    (OrderStatus.PROCESSING.value, OrderStatus.PROCESSING.label),
+    (OrderStatus.SHIPPED.value, OrderStatus.SHIPPED.label),
+    (OrderStatus.DELIVERED.value, OrderStatus.DELIVERED.label),
+    (OrderStatus.CANCELLED.value, OrderStatus.CANCELLED.label),
+]
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """The moves staff make by hand; payment and refunds are recorded by the payment code."""
+
+    status = serializers.ChoiceField(choices=TRANSITION_STATUSES)
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CancelInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["book", "title", "isbn13", "unit_price", "quantity", "line_total"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = [
+            "provider",
+            "status",
+            "amount",
+            "currency",
+            "client_secret",
+            "approval_url",
+            "pay_url",
+            "failure_message",
+            "paid_at",
+        ]
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderStatusChange
+        fields = ["from_status", "to_status", "note", "created_at"]
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True)
+    payment = serializers.SerializerMethodField()
+    history = StatusChangeSerializer(many=True)
+    shipping_address = OrderAddressSerializer()
+    billing_address = OrderAddressSerializer()
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "status",
+            "lines",
+            "subtotal",
+            "shipping_total",
+            "vat_rate",
+            "vat_total",
+            "total",
+            "currency",
+            "shipping_address",
+            "billing_address",
+            "tracking_number",
+            "payment",
+            "history",
+            "created_at",
+            "paid_at",
+            "shipped_at",
+            "cancelled_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PaymentSerializer(allow_null=True))
+    def get_payment(self, order: Order) -> dict[str, Any] | None:
+        # The latest attempt is the one the client acts on; payments are prefetched in pk order.
+        payments = list(order.payments.all())
+        return PaymentSerializer(payments[-1]).data if payments else None

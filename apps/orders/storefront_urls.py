@@ -1,0 +1,10 @@
+"""Storefront pages of the orders app (mounted at ``/orders/``)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+urlpatterns = [
+    path("pay/dummy/<str:token>/", views.dummy_pay, name="dummy-pay"),
+]
