@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("orders/", include("apps.orders.storefront_urls")),
+    path("accounts/", include("apps.accounts.urls_storefront")),
     re_path(r"^api/", views.api_not_found),
 ]
 

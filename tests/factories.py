@@ -11,6 +11,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name", locale="fr_FR")
     last_name = factory.Faker("last_name", locale="fr_FR")
     password = factory.django.Password("correct-horse-battery-staple")
+    # An active customer has verified their address (registration makes unverified, inactive ones).
+    email_verified = True
 
 
 def _isbn13(n: int) -> str:

@@ -1,0 +1,124 @@
+"""Storefront forms. They only parse input: the rules live in the services, whose
+``ValidationError``s are put back on the form by the views (``form_errors_from``)."""
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from .models import Address
+from .selectors import user_inactive_reason
+
+
+def form_errors_from(form: forms.Form, error: ValidationError, renames: dict[str, str] | None = None) -> None:
+    """Attach a service's ValidationError to ``form``, renaming service fields to form fields."""
+    renames = renames or {}
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            name = renames.get(field, field)
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class _PasswordPair(forms.Form):
+    new_password1 = forms.CharField(
+        label="Nouveau mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    new_password2 = forms.CharField(
+        label="Confirmez le mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_new_password2(self) -> str:
+        first, second = self.cleaned_data.get("new_password1"), self.cleaned_data.get("new_password2")
+        if first and second and first != second:
+            raise ValidationError("Les deux mots de passe ne correspondent pas.", code="password_mismatch")
+        return second or ""
+
+
+class LoginForm(AuthenticationForm):
+    """Email and password; says why a right password is not enough (unverified, disabled)."""
+
+    username = forms.EmailField(
+        label="Adresse email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def clean(self) -> dict:
+        try:
+            return super().clean()
+        except ValidationError:
+            reason = user_inactive_reason(
+                email=self.cleaned_data.get("username") or "",
+                password=self.cleaned_data.get("password") or "",
+            )
+            if reason == "email_not_verified":
+                raise ValidationError(
+                    "Votre adresse email n'est pas encore confirmée : ouvrez le lien que nous vous avons "
+                    "envoyé, ou demandez-en un nouveau.",
+                    code="email_not_verified",
+                ) from None
+            if reason == "account_disabled":
+                raise ValidationError(
+                    "Ce compte a été désactivé. Contactez la librairie.", code="account_disabled"
+                ) from None
+            raise
+
+
+class RegisterForm(_PasswordPair):
+    field_order = ["email", "first_name", "last_name", "new_password1", "new_password2"]
+
+    email = forms.EmailField(label="Adresse email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
+    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="Adresse email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class SetPasswordForm(_PasswordPair):
+    pass
+
+
+class PasswordChangeForm(_PasswordPair):
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    old_password = forms.CharField(
+        label="Mot de passe actuel",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
+    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Adresse email",
+        help_text="Une nouvelle adresse ne remplace l'actuelle qu'une fois confirmée par le lien envoyé.",
+    )
+
+
+class AddressForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Type", choices=[(Address.Kind.SHIPPING, "Livraison"), (Address.Kind.BILLING, "Facturation")]
+    )
+    name = forms.CharField(label="Nom complet", max_length=150)
+    line1 = forms.CharField(label="Adresse", max_length=200)
+    line2 = forms.CharField(label="Complément d'adresse", max_length=200, required=False)
+    postal_code = forms.CharField(label="Code postal", max_length=20)
+    city = forms.CharField(label="Ville", max_length=100)
+    country = forms.CharField(
+        label="Pays (code ISO à deux lettres)",
+        max_length=2,
+        min_length=2,
+        initial="FR",
+        help_text="Par exemple FR, BE, CH.",
+    )
+    phone = forms.CharField(label="Téléphone", max_length=32, required=False)
+    is_default = forms.BooleanField(label="Adresse par défaut pour ce type", required=False)
