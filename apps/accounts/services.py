@@ -54,10 +54,10 @@ def _link(path: str, token: str) -> str:
     return f"{settings.FRONTEND_URL.rstrip('/')}{path}?token={token}"
 
 
-def _verification_email_enqueue(user: User) -> None:
+def _verification_email_enqueue(user: User, address: str) -> None:
     from .tasks import verification_email_send
 
-    verification_email_send.delay_on_commit(user.pk)
+    verification_email_send.delay_on_commit(user.pk, address)
 
 
 def refresh_tokens_blacklist_all(*, user: User) -> int:
@@ -99,25 +99,25 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     try:
         with transaction.atomic():
             user.save()
-            _verification_email_enqueue(user)
+            _verification_email_enqueue(user, user.email)
     except IntegrityError:
         # Another registration with this address won the race since the check above.
         raise ValidationError({"email": ["An account with this email address already exists."]}) from None
     return user
 
 
-def verification_email_send(*, user: User) -> None:
-    """Email a one-time verification link to the address waiting to be verified.
+def verification_email_send(*, user: User, address: str) -> None:
+    """Email a one-time verification link to ``address`` if it is still the one awaiting
+    verification: the pending new address of an email change, or the unverified address of a
+    new account.
 
-    That is the pending new address when the user asked for an email change, the account's
-    address otherwise. Does nothing when there is nothing to verify (safe to run twice).
+    A request overtaken by a newer one (another email change) sends nothing, so an address
+    never receives a link that would verify a different one; running twice is harmless.
     """
-    if user.pending_email:
-        to = user.pending_email
-    elif not user.email_verified:
-        to = user.email
-    else:
+    awaiting = user.pending_email or ("" if user.email_verified else user.email)
+    if not awaiting or awaiting.lower() != address.lower():
         return
+    to = awaiting
     token = token_make(email_verification_tokens, user)
     email_send(
         template="accounts/verify_email",
@@ -140,7 +140,7 @@ def verification_email_resend(*, email: str) -> None:
     user = User.objects.filter(email__iexact=email.strip(), email_verified=False, is_active=False).first()
     if user is not None:
         with transaction.atomic():
-            _verification_email_enqueue(user)
+            _verification_email_enqueue(user, user.email)
 
 
 def user_email_verify(*, token: str) -> User:
@@ -288,7 +288,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
             user.full_clean(exclude=["password", "email"])
             user.save(update_fields=fields)
         if send_verification:
-            _verification_email_enqueue(user)
+            _verification_email_enqueue(user, user.pending_email)
     return user
 
 

@@ -1,6 +1,7 @@
 """Celery tasks of the accounts app: the emails, sent after the transaction that asked for them.
 
-Each takes a user id, loads the row, returns quietly when it is gone, and calls one service.
+Each takes a user id (and plain values), loads the row, returns quietly when it is gone, and
+calls one service.
 Transient failures of the mail backend (network, SMTP, the ESP's API) are retried with an
 exponential backoff; a task run twice sends at most a duplicate of a still valid link.
 """
@@ -27,12 +28,13 @@ RETRY_OPTIONS = {
 
 
 @shared_task(**RETRY_OPTIONS)
-def verification_email_send(user_id: int) -> None:
+def verification_email_send(user_id: int, address: str) -> None:
+    """``address``: the one to verify when the request was made (stale requests send nothing)."""
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         logger.info("verification email: user %s is gone", user_id)
         return
-    services.verification_email_send(user=user)
+    services.verification_email_send(user=user, address=address)
 
 
 @shared_task(**RETRY_OPTIONS)
