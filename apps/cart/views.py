@@ -98,7 +98,7 @@ class CartViewSet(viewsets.ViewSet):
             return self._answer(cart_summary_for_user(user=request.user))
         summary = cart_summary_for_token(token=self._token(request))
         if summary is None:
-            summary = cart_summary(cart=self._new_anonymous_cart(request))
+            summary = cart_summary(cart=None, token=self._new_anonymous_cart(request).token)
         return self._answer(summary)
 
     @extend_schema(

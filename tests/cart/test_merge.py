@@ -268,3 +268,20 @@ def test_session_login_tells_the_customer_through_messages(staff_user, password,
     texts = [str(message) for message in response.context["messages"]]
     assert any("in your cart" in text for text in texts)
     assert any("limited to the copies in stock" in text for text in texts)
+
+
+def test_storefront_login_page_merges_the_session_cart_and_shows_what_happened(user, password, book):
+    scarce = BookFactory(stock=2)
+    customer_adds(user, scarce, 2)
+    browser = Client()
+    browser.post(ITEMS, {"book": book.pk, "quantity": 1}, content_type="application/json")
+    browser.post(ITEMS, {"book": scarce.pk, "quantity": 1}, content_type="application/json")
+
+    response = browser.post("/accounts/login/", {"username": user.email, "password": password}, follow=True)
+
+    assert response.status_code == 200
+    assert response.wsgi_request.user == user
+    assert customer_lines(user) == {book.pk: 1, scarce.pk: 2}
+    texts = [str(message) for message in response.context["messages"]]
+    assert any("in your cart" in text for text in texts)
+    assert any("limited to the copies in stock" in text for text in texts)
