@@ -103,3 +103,18 @@ def test_a_merge_at_sign_in_is_seen_by_both_carts(user, password, book, django_a
 
     assert customer.get(CART).json()["item_count"] == 2
     assert visitor.get(CART).json()["token"] != token
+
+
+def test_a_cached_read_with_a_jwt_runs_only_the_authentication_query(
+    api_client, user, password, book, django_assert_num_queries
+):
+    access = api_client.post("/api/v1/auth/token/", {"email": user.email, "password": password}).json()[
+        "access"
+    ]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    api_client.post(ITEMS, {"book": book.pk, "quantity": 1})
+    api_client.get(CART)
+    # simplejwt loads the user named by the token (one query); the cart itself comes from Redis.
+    with django_assert_num_queries(1) as context:
+        assert api_client.get(CART).json()["item_count"] == 1
+    assert "accounts_user" in context.captured_queries[0]["sql"]
