@@ -33,6 +33,7 @@ migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
+	$(BIN)/python manage.py load_demo_catalog
 
 run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

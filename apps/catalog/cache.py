@@ -7,7 +7,10 @@ generation once the transaction commits: every older entry stops being read at o
 expires on its own. Readers never see a price older than the last committed write.
 """
 
+import hashlib
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -27,3 +30,33 @@ def catalog_version() -> str:
 
 def catalog_version_bump() -> None:
     transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None), robust=True)
+
+
+READ_KEY_PREFIX = "catalog:read"
+
+
+def cached_read(request: Any, build: Callable[[], Any], *, timeout: int | None = None) -> Any:
+    """Serve an anonymous GET from the cache, or build it and keep it for the next reader.
+
+    The key holds the path, the full query string (its parameters sorted) and the
+    generation read *before* building: a response built while a write commits is stored
+    under the old generation, so it is never served after the write.
+    """
+    from django.conf import settings
+    from rest_framework.response import Response
+
+    if request.method != "GET" or request.user.is_authenticated:
+        return build()
+    query = "&".join(f"{k}={v}" for k, values in sorted(request.query_params.lists()) for v in values)
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    key = f"{READ_KEY_PREFIX}:{catalog_version()}:{digest}"
+    data = cache.get(key)
+    if data is not None:
+        response = Response(data)
+        response["X-Cache"] = "HIT"
+        return response
+    response = build()
+    if response.status_code == 200:
+        cache.set(key, response.data, timeout=timeout or getattr(settings, "CATALOG_CACHE_TIMEOUT", 300))
+    response["X-Cache"] = "MISS"
+    return response

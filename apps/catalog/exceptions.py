@@ -1,4 +1,4 @@
-from bookstore.exceptions import Conflict
+from bookstore.exceptions import ApplicationError, Conflict
 
 
 class OutOfStock(Conflict):
@@ -10,3 +10,23 @@ class OutOfStock(Conflict):
     def __init__(self, shortages: dict[int, int], message: str | None = None):
         self.shortages = shortages
         super().__init__(message or "Not enough copies in stock.")
+
+
+class DuplicateIsbn(Conflict):
+    code = "duplicate_isbn"
+    title = "A book with this ISBN already exists."
+
+
+class InvalidCover(ApplicationError):
+    """The uploaded cover is not a JPEG, PNG or WebP image Pillow can read, or is too big."""
+
+    status = 400
+    code = "invalid_cover"
+    title = "The cover image was refused."
+
+
+class InUse(Conflict):
+    """An author or publisher that books still refer to cannot be deleted."""
+
+    code = "in_use"
+    title = "Books still refer to this record."

@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -41,8 +43,19 @@ def _shop_currency() -> str:
     return settings.SHOP_CURRENCY
 
 
+def validate_isbn13(value: str) -> None:
+    from .isbn import InvalidIsbn, isbn_normalize
+
+    try:
+        normalized = isbn_normalize(value)
+    except InvalidIsbn as error:
+        raise ValidationError(str(error), code="invalid_isbn") from error
+    if normalized != value:
+        raise ValidationError("Store the ISBN-13 without separators.", code="invalid_isbn")
+
+
 class Book(TimeStampedModel):
-    isbn13 = models.CharField("ISBN-13", max_length=13, unique=True)
+    isbn13 = models.CharField("ISBN-13", max_length=13, unique=True, validators=[validate_isbn13])
     title = models.CharField(max_length=300)
     subtitle = models.CharField(max_length=300, blank=True)
     slug = models.SlugField(max_length=320, unique=True)
@@ -61,8 +74,13 @@ class Book(TimeStampedModel):
     stock = models.IntegerField(default=0, validators=[MinValueValidator(0)])
     is_active = models.BooleanField(default=True)
     cover = models.ImageField(upload_to="covers/", blank=True)
+    # Width (as a string, JSON keys) → storage name of each thumbnail, written by the cover task.
+    cover_thumbnails = models.JSONField(default=dict, blank=True, editable=False)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))
     rating_count = models.PositiveIntegerField(default=0)
+    # Full-text document (title A, subtitle and authors B, publisher and description C), kept by
+    # the services on PostgreSQL; its GIN index is created by a PostgreSQL-only migration step.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["title"]
@@ -75,6 +93,7 @@ class Book(TimeStampedModel):
             models.Index(fields=["is_active", "price"]),
             models.Index(fields=["is_active", "publication_date"]),
             models.Index(fields=["is_active", "-created_at"]),
+            models.Index(fields=["is_active", "-rating_average"]),
         ]
 
     def __str__(self) -> str:

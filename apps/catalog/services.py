@@ -1,13 +1,61 @@
-"""Writes to the catalogue. Stock moves only through ``stock_reserve`` and ``stock_release``."""
+"""Writes to the catalogue. Stock moves only through ``stock_reserve`` and ``stock_release``.
 
-from collections.abc import Mapping
+Every write here calls ``catalog_version_bump()`` (cached lists, details and carts stop being
+read once it commits) and, on PostgreSQL, refreshes the search document of the books whose
+title, authors, publisher or description it changed.
+"""
 
-from django.db import transaction
-from django.db.models import F
+import io
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import PurePosixPath
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import F, ProtectedError, RestrictedError
+from django.utils.text import slugify
+from PIL import Image, UnidentifiedImageError
+
+from apps.categories.models import Category
 
 from .cache import catalog_version_bump
-from .exceptions import OutOfStock
-from .models import Book
+from .exceptions import DuplicateIsbn, InUse, InvalidCover, OutOfStock
+from .isbn import isbn_normalize
+from .models import Author, Book, BookAuthor, BookFormat, Publisher
+
+logger = logging.getLogger(__name__)
+
+COVER_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+DEFAULT_COVER_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_THUMBNAIL_WIDTHS = (120, 300, 600)
+
+BOOK_FIELDS = (
+    "title",
+    "subtitle",
+    "slug",
+    "publisher",
+    "publication_date",
+    "language",
+    "format",
+    "pages",
+    "description",
+    "price",
+    "currency",
+    "stock",
+    "is_active",
+)
+# Fields that feed the search document.
+SEARCHED_FIELDS = {"title", "subtitle", "publisher", "description"}
+
+
+# --- Stock -----------------------------------------------------------------------------------
 
 
 def stock_reserve(*, quantities: Mapping[int, int]) -> None:
@@ -42,3 +90,367 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
         for book_id in sorted(quantities):
             Book.objects.filter(pk=book_id).update(stock=F("stock") + quantities[book_id])
     catalog_version_bump()
+
+
+# --- Search document ---------------------------------------------------------------------------
+
+_SEARCH_VECTOR_SQL = """
+UPDATE catalog_book AS b SET search_vector =
+    setweight(to_tsvector('simple', unaccent(coalesce(b.title, ''))), 'A')
+    || setweight(to_tsvector('simple', unaccent(coalesce(b.subtitle, '') || ' ' || coalesce((
+        SELECT string_agg(a.name, ' ' ORDER BY ba.position)
+        FROM catalog_bookauthor ba JOIN catalog_author a ON a.id = ba.author_id
+        WHERE ba.book_id = b.id), ''))), 'B')
+    || setweight(to_tsvector('simple', unaccent(coalesce((
+        SELECT p.name FROM catalog_publisher p WHERE p.id = b.publisher_id), '')
+        || ' ' || coalesce(b.description, ''))), 'C')
+"""
+
+
+def book_search_vector_refresh(*, book_ids: Iterable[int] | None = None) -> None:
+    """Rebuild the full-text document of ``book_ids`` (every book when ``None``).
+
+    Title weighs A, subtitle and authors B, publisher and description C, all accent-stripped.
+    PostgreSQL only: the embedded SQLite default searches with a plain contains.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if book_ids is None:
+            cursor.execute(_SEARCH_VECTOR_SQL)
+        else:
+            ids = list(book_ids)
+            if ids:
+                cursor.execute(_SEARCH_VECTOR_SQL + " WHERE b.id = ANY(%s)", [ids])
+
+
+# --- Authors and publishers -------------------------------------------------------------------
+
+
+def _unique_slug(model: type[Author] | type[Publisher], name: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(name)[:200] or "x"
+    slug, suffix = base, 2
+    while model.objects.filter(slug=slug).exclude(pk=exclude_pk or 0).exists():
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    return slug
+
+
+def author_create(*, name: str, slug: str = "", bio: str = "") -> Author:
+    """Create an author; the slug is made from the name (and made unique) when not given."""
+    with transaction.atomic():
+        author = Author.objects.create(name=name, slug=slug or _unique_slug(Author, name), bio=bio)
+    catalog_version_bump()
+    return author
+
+
+def author_update(
+    *, author: Author, name: str | None = None, slug: str | None = None, bio: str | None = None
+) -> Author:
+    """Change an author; a new name is written into the search document of their books."""
+    with transaction.atomic():
+        changed = [f for f, v in (("name", name), ("slug", slug), ("bio", bio)) if v is not None]
+        for field, value in (("name", name), ("slug", slug), ("bio", bio)):
+            if value is not None:
+                setattr(author, field, value)
+        if changed:
+            author.save(update_fields=[*changed, "updated_at"])
+        if name is not None:
+            book_search_vector_refresh(book_ids=author.book_authors.values_list("book_id", flat=True))
+    catalog_version_bump()
+    return author
+
+
+def author_delete(*, author: Author) -> None:
+    """Delete an author no book names; refuse otherwise."""
+    with transaction.atomic():
+        count = author.book_authors.count()
+        if count:
+            raise InUse(f"{count} books name '{author.name}': change them first.", books=count)
+        author.delete()
+    catalog_version_bump()
+
+
+def publisher_create(*, name: str, slug: str = "") -> Publisher:
+    """Create a publisher; the slug is made from the name (and made unique) when not given."""
+    with transaction.atomic():
+        publisher = Publisher.objects.create(name=name, slug=slug or _unique_slug(Publisher, name))
+    catalog_version_bump()
+    return publisher
+
+
+def publisher_update(*, publisher: Publisher, name: str | None = None, slug: str | None = None) -> Publisher:
+    """Change a publisher; a new name is written into the search document of its books."""
+    with transaction.atomic():
+        changed = [f for f, v in (("name", name), ("slug", slug)) if v is not None]
+        if name is not None:
+            publisher.name = name
+        if slug is not None:
+            publisher.slug = slug
+        if changed:
+            publisher.save(update_fields=[*changed, "updated_at"])
+        if name is not None:
+            book_search_vector_refresh(book_ids=publisher.books.values_list("pk", flat=True))
+    catalog_version_bump()
+    return publisher
+
+
+def publisher_delete(*, publisher: Publisher) -> None:
+    """Delete a publisher no book refers to; refuse otherwise."""
+    with transaction.atomic():
+        count = publisher.books.count()
+        if count:
+            raise InUse(f"{count} books are published by '{publisher.name}'.", books=count)
+        publisher.delete()
+    catalog_version_bump()
+
+
+# --- Books -----------------------------------------------------------------------------------
+
+
+def _book_slug(title: str, isbn13: str) -> str:
+    # The ISBN makes the slug unique without a lookup, and stable across title edits.
+    return f"{slugify(title)[:290].strip('-') or 'book'}-{isbn13}"
+
+
+def _book_authors_set(book: Book, authors: Sequence[Author]) -> None:
+    BookAuthor.objects.filter(book=book).delete()
+    seen: set[int] = set()
+    rows: list[BookAuthor] = []
+    for author in authors:
+        if author.pk in seen:
+            continue
+        seen.add(author.pk)
+        rows.append(BookAuthor(book=book, author=author, position=len(rows)))
+    BookAuthor.objects.bulk_create(rows)
+
+
+def book_create(
+    *,
+    isbn: str,
+    title: str,
+    price: Decimal,
+    subtitle: str = "",
+    slug: str = "",
+    authors: Sequence[Author] = (),
+    publisher: Publisher | None = None,
+    categories: Sequence[Category] = (),
+    publication_date: date | None = None,
+    language: str = "fr",
+    format: str = BookFormat.PAPERBACK,
+    pages: int | None = None,
+    description: str = "",
+    currency: str = "",
+    stock: int = 0,
+    is_active: bool = True,
+) -> Book:
+    """Create a book. The ISBN (13, or 10 converted to 13) must be valid and not taken yet;
+    authors keep the order given."""
+    isbn13 = isbn_normalize(isbn)
+    with transaction.atomic():
+        if Book.objects.filter(isbn13=isbn13).exists():
+            raise DuplicateIsbn(
+                f"The ISBN {isbn13} is already in the catalogue.",
+                errors={"isbn13": ["A book with this ISBN already exists."]},
+            )
+        book = Book.objects.create(
+            isbn13=isbn13,
+            title=title,
+            subtitle=subtitle,
+            slug=slug or _book_slug(title, isbn13),
+            publisher=publisher,
+            publication_date=publication_date,
+            language=language.lower(),
+            format=format,
+            pages=pages,
+            description=description,
+            price=price,
+            currency=currency or settings.SHOP_CURRENCY,
+            stock=stock,
+            is_active=is_active,
+        )
+        _book_authors_set(book, authors)
+        book.categories.set(categories)
+        book_search_vector_refresh(book_ids=[book.pk])
+    catalog_version_bump()
+    return book
+
+
+def book_update(*, book: Book, data: Mapping[str, Any]) -> Book:
+    """Change the fields in ``data`` (any of ``BOOK_FIELDS``, ``isbn``, ``authors``,
+    ``categories``); authors and categories, when given, replace the current ones."""
+    unknown = set(data) - {*BOOK_FIELDS, "isbn", "authors", "categories"}
+    if unknown:
+        raise ValueError(f"unknown book fields: {sorted(unknown)}")
+    with transaction.atomic():
+        book = Book.objects.select_for_update().get(pk=book.pk)
+        changed = []
+        if "isbn" in data:
+            isbn13 = isbn_normalize(data["isbn"])
+            if isbn13 != book.isbn13:
+                if Book.objects.filter(isbn13=isbn13).exclude(pk=book.pk).exists():
+                    raise DuplicateIsbn(errors={"isbn13": ["A book with this ISBN already exists."]})
+                book.isbn13 = isbn13
+                changed.append("isbn13")
+        for field in BOOK_FIELDS:
+            if field in data:
+                value = data[field]
+                if field == "language":
+                    value = value.lower()
+                setattr(book, field, value)
+                changed.append("publisher_id" if field == "publisher" else field)
+        if changed:
+            book.save(update_fields=[*changed, "updated_at"])
+        if "authors" in data:
+            _book_authors_set(book, data["authors"])
+        if "categories" in data:
+            book.categories.set(data["categories"])
+        if "authors" in data or SEARCHED_FIELDS & set(data):
+            book_search_vector_refresh(book_ids=[book.pk])
+    catalog_version_bump()
+    return book
+
+
+def book_delete(*, book: Book) -> bool:
+    """Delete a book, unless a row that outlives it refers to it (an order line keeps the
+    book it sold): then the book is only deactivated. Returns whether it was deleted.
+
+    Rows deleted with the book (cart lines, author links) do not count.
+    """
+    with transaction.atomic():
+        book = Book.objects.select_for_update().get(pk=book.pk)
+        keeps = [
+            relation
+            for relation in Book._meta.related_objects
+            if getattr(relation.on_delete, "__name__", "") != "CASCADE" and not relation.many_to_many
+        ]
+        referenced = any(
+            relation.related_model._default_manager.filter(**{relation.field.name: book}).exists()
+            for relation in keeps
+        )
+        deleted = False
+        if not referenced:
+            try:
+                with transaction.atomic():
+                    book.delete()
+                deleted = True
+            except (ProtectedError, RestrictedError):
+                deleted = False
+        if not deleted:
+            Book.objects.filter(pk=book.pk).update(is_active=False)
+    catalog_version_bump()
+    return deleted
+
+
+def book_set_active(*, book_ids: Iterable[int], active: bool) -> int:
+    """Activate or deactivate many books at once (the admin's bulk actions)."""
+    with transaction.atomic():
+        count = Book.objects.filter(pk__in=list(book_ids)).exclude(is_active=active).update(is_active=active)
+    catalog_version_bump()
+    return count
+
+
+def book_admin_saved(*, book_ids: Iterable[int]) -> None:
+    """After the admin saved books through its forms (fields, inline categories): refresh
+    their search documents and invalidate cached catalogue reads."""
+    book_search_vector_refresh(book_ids=list(book_ids))
+    catalog_version_bump()
+
+
+# --- Covers ----------------------------------------------------------------------------------
+
+
+def _cover_max_bytes() -> int:
+    return int(getattr(settings, "CATALOG_COVER_MAX_BYTES", DEFAULT_COVER_MAX_BYTES))
+
+
+def _thumbnail_widths() -> tuple[int, ...]:
+    return tuple(getattr(settings, "CATALOG_COVER_THUMBNAIL_WIDTHS", DEFAULT_THUMBNAIL_WIDTHS))
+
+
+def _cover_format(upload: UploadedFile) -> str:
+    if upload.size is None or upload.size > _cover_max_bytes():
+        limit = _cover_max_bytes() // 1024
+        raise InvalidCover(
+            f"The file is larger than {limit} KiB.",
+            errors={"cover": [f"The file is larger than {limit} KiB."]},
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format = image.format or ""
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise InvalidCover(
+            "The file is not an image.", errors={"cover": ["Upload a JPEG, PNG or WebP image."]}
+        ) from error
+    finally:
+        upload.seek(0)
+    if image_format not in COVER_FORMATS:
+        raise InvalidCover(
+            f"{image_format} images are not accepted.",
+            errors={"cover": ["Upload a JPEG, PNG or WebP image."]},
+        )
+    return image_format
+
+
+def _cover_files_delete(names: list[str]) -> None:
+    storage = default_storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # a leftover file is harmless; a failed request must not undo the write
+            logger.warning("Could not delete the old cover file %s", name, exc_info=True)
+
+
+def book_cover_set(*, book: Book, upload: UploadedFile) -> Book:
+    """Store a new cover for ``book`` and have its thumbnails made after commit.
+
+    Only JPEG, PNG and WebP images that Pillow reads, and no larger than
+    ``CATALOG_COVER_MAX_BYTES``, are accepted. The previous cover and thumbnails are removed
+    once the new one is committed.
+    """
+    from .tasks import book_cover_thumbnails_make as thumbnails_task
+
+    image_format = _cover_format(upload)
+    name = f"{book.isbn13}-{uuid.uuid4().hex[:8]}.{COVER_FORMATS[image_format]}"
+    with transaction.atomic():
+        book = Book.objects.select_for_update().get(pk=book.pk)
+        old_files = [book.cover.name, *book.cover_thumbnails.values()] if book.cover else []
+        book.cover.save(name, upload, save=False)
+        book.cover_thumbnails = {}
+        book.save(update_fields=["cover", "cover_thumbnails", "updated_at"])
+        book_id = book.pk
+        transaction.on_commit(lambda: thumbnails_task.delay(book_id))
+        if old_files:
+            transaction.on_commit(lambda: _cover_files_delete(old_files))
+    catalog_version_bump()
+    return book
+
+
+def book_cover_thumbnails_make(*, book_id: int) -> dict[str, str]:
+    """Make the thumbnails (``CATALOG_COVER_THUMBNAIL_WIDTHS``) of the book's current cover,
+    as JPEG files stored next to it. Safe to run twice: existing thumbnails are kept, and a
+    cover replaced meanwhile is left to its own task."""
+    book = Book.objects.filter(pk=book_id).only("pk", "cover", "cover_thumbnails").first()
+    if book is None or not book.cover:
+        return {}
+    cover_name = book.cover.name or ""
+    storage = book.cover.storage
+    stem = str(PurePosixPath(cover_name).with_suffix(""))
+    with storage.open(cover_name, "rb") as source, Image.open(source) as original:
+        original.load()
+        image = original.convert("RGB")
+    thumbnails: dict[str, str] = {}
+    for width in _thumbnail_widths():
+        name = f"{stem}-w{width}.jpg"
+        if not storage.exists(name):
+            copy = image.copy()
+            copy.thumbnail((width, width * 4))
+            buffer = io.BytesIO()
+            copy.save(buffer, format="JPEG", quality=85, optimize=True)
+            name = storage.save(name, ContentFile(buffer.getvalue()))
+        thumbnails[str(width)] = name
+    with transaction.atomic():
+        Book.objects.filter(pk=book_id, cover=cover_name).update(cover_thumbnails=thumbnails)
+    catalog_version_bump()
+    return thumbnails

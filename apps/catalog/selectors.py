@@ -1,0 +1,279 @@
+"""Reads of the catalogue: the book list with its filters, search and facets, and lookups."""
+
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+
+from apps.categories.models import Category
+from apps.categories.selectors import category_facets, category_subtree_filter
+
+from .isbn import isbn_parse
+from .models import Author, Book, BookAuthor, BookFormat, Publisher
+
+# Price bands of the facets: (key, lower bound included, upper bound excluded).
+PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
+    ("0-10", None, Decimal("10")),
+    ("10-20", Decimal("10"), Decimal("20")),
+    ("20-30", Decimal("20"), Decimal("30")),
+    ("30-50", Decimal("30"), Decimal("50")),
+    ("50+", Decimal("50"), None),
+]
+
+ORDERINGS = {
+    "title": ("title", "id"),
+    "-title": ("-title", "-id"),
+    "price": ("price", "id"),
+    "-price": ("-price", "-id"),
+    "publication_date": (F("publication_date").asc(nulls_last=True), "id"),
+    "-publication_date": (F("publication_date").desc(nulls_last=True), "-id"),
+    "rating": ("rating_average", "rating_count", "id"),
+    "-rating": ("-rating_average", "-rating_count", "-id"),
+    "newest": ("-created_at", "-id"),
+}
+
+
+def books_by_ids(*, ids: list[int] | set[int] | tuple[int, ...]) -> dict[int, Book]:
+    """Book id → book, active or not (carts and orders show what they hold)."""
+    return {book.pk: book for book in Book.objects.filter(pk__in=list(ids))}
+
+
+def book_queryset(*, include_inactive: bool = False, with_description: bool = False) -> QuerySet[Book]:
+    """Books with their publisher, ordered authors and categories: three queries whatever the count."""
+    queryset = Book.objects.select_related("publisher").prefetch_related(
+        Prefetch("book_authors", queryset=BookAuthor.objects.select_related("author").order_by("position")),
+        Prefetch("categories", queryset=Category.objects.order_by("path")),
+    )
+    queryset = (
+        queryset.defer("search_vector")
+        if with_description
+        else queryset.defer("search_vector", "description")
+    )
+    return queryset if include_inactive else queryset.filter(is_active=True)
+
+
+def book_get(*, key: str, include_inactive: bool = False) -> Book:
+    """One book by ISBN-13 (or ISBN-10), slug or id."""
+    queryset = book_queryset(include_inactive=include_inactive, with_description=True)
+    isbn = isbn_parse(key) if len(key) in (10, 13) else None
+    if isbn is not None:
+        lookup: dict[str, Any] = {"isbn13": isbn}
+    elif key.isdigit():
+        lookup = {"pk": int(key)}
+    else:
+        lookup = {"slug": key}
+    try:
+        return queryset.get(**lookup)
+    except Book.DoesNotExist as error:
+        raise Http404("No book matches the given ISBN, slug or id.") from error
+
+
+def _search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
+    """Full-text and trigram search on PostgreSQL, a contains-search elsewhere.
+
+    An ISBN in the query (13 or 10, with or without hyphens) matches that book exactly, and
+    it comes first whatever the ordering asked.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    isbn = isbn_parse(text)
+    isbn_match = Q(isbn13=isbn) if isbn else Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        query = SearchQuery(Func(Value(text), function="unaccent"), config="simple", search_type="websearch")
+        matches = Q(search_vector=query) | Q(title__trigram_word_similar=text) | isbn_match
+        queryset = queryset.filter(matches).annotate(
+            rank=SearchRank(F("search_vector"), query) + TrigramWordSimilarity(text, "title")
+        )
+    else:
+        in_authors = Exists(BookAuthor.objects.filter(book_id=OuterRef("pk"), author__name__icontains=text))
+        matches = (
+            Q(title__icontains=text)
+            | Q(subtitle__icontains=text)
+            | Q(publisher__name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(in_authors)
+            | isbn_match
+        )
+        queryset = queryset.filter(matches).annotate(rank=Value(0.0, output_field=FloatField()))
+    return queryset.annotate(
+        isbn_match=Case(When(isbn_match, then=Value(1)), default=Value(0), output_field=IntegerField())
+    )
+
+
+class BookFilter(django_filters.FilterSet):
+    """The list's query parameters. Unknown values of a choice are a 400, not an empty list."""
+
+    category = django_filters.CharFilter(
+        method="filter_category", help_text="Category slug; descendants included."
+    )
+    author = django_filters.CharFilter(method="filter_author", help_text="Author slug.")
+    publisher = django_filters.CharFilter(field_name="publisher__slug", help_text="Publisher slug.")
+    language = django_filters.CharFilter(method="filter_language", help_text="ISO 639-1 code, e.g. `fr`.")
+    format = django_filters.ChoiceFilter(choices=BookFormat.choices)
+    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
+    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
+    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    q = django_filters.CharFilter(
+        method="filter_search",
+        help_text="Full-text search over title, subtitle, authors, publisher and description; "
+        "an ISBN matches exactly.",
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=[(key, key) for key in ORDERINGS],
+        method="filter_ordering",
+        help_text="Relevance when `q` is given, else title, unless set.",
+    )
+
+    class Meta:
+        model = Book
+        fields: list[str] = []
+
+    def filter_category(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
+        return queryset.filter(category_subtree_filter(slug=value))
+
+    def filter_author(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
+        return queryset.filter(Exists(BookAuthor.objects.filter(book_id=OuterRef("pk"), author__slug=value)))
+
+    def filter_language(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
+        return queryset.filter(language=value.lower())
+
+    def filter_in_stock(self, queryset: QuerySet[Book], name: str, value: bool | None) -> QuerySet[Book]:
+        if value is None:
+            return queryset
+        return queryset.filter(stock__gt=0) if value else queryset.filter(stock=0)
+
+    def filter_search(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
+        return _search(queryset, value)
+
+    def filter_ordering(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
+        # Applied in filter_queryset, after every filter (the search adds its rank first).
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet[Book]) -> QuerySet[Book]:
+        queryset = super().filter_queryset(queryset)
+        ordering = self.form.cleaned_data.get("ordering")
+        searching = bool((self.form.cleaned_data.get("q") or "").strip())
+        if ordering:
+            order: tuple[Any, ...] = ORDERINGS[ordering]
+            return (
+                queryset.order_by(F("isbn_match").desc(), *order) if searching else queryset.order_by(*order)
+            )
+        if searching:
+            return queryset.order_by(F("isbn_match").desc(), F("rank").desc(), "title", "id")
+        return queryset.order_by("title", "id")
+
+
+def book_list(*, params: Any, include_inactive: bool = False) -> QuerySet[Book]:
+    """Active books filtered and ordered by the query parameters ``params`` (a QueryDict).
+
+    Raises ``django_filters``' validation errors through ``BookFilter.errors`` (checked by
+    the caller) for values that do not parse.
+    """
+    filterset = BookFilter(params, queryset=book_queryset(include_inactive=include_inactive))
+    if not filterset.is_valid():
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+def _price_band_expression() -> Case:
+    whens = []
+    for key, low, high in PRICE_BANDS:
+        condition = Q()
+        if low is not None:
+            condition &= Q(price__gte=low)
+        if high is not None:
+            condition &= Q(price__lt=high)
+        whens.append(When(condition, then=Value(key)))
+    return Case(*whens, default=Value(PRICE_BANDS[-1][0]))
+
+
+def book_facets(*, books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    """The number of ``books`` and their facets, in two queries.
+
+    One grouped query counts by (format, language, price band): the total and three facets
+    are sums over its rows. A second counts by category, descendants included, each book once.
+    """
+    ids = books.order_by().values("pk")
+    grouped = (
+        Book.objects.filter(pk__in=ids)
+        .annotate(price_band=_price_band_expression())
+        .order_by()
+        .values("format", "language", "price_band")
+        .annotate(n=Count("id"))
+    )
+    total = 0
+    formats: dict[str, int] = {}
+    languages: dict[str, int] = {}
+    bands: dict[str, int] = {}
+    for row in grouped:
+        total += row["n"]
+        formats[row["format"]] = formats.get(row["format"], 0) + row["n"]
+        languages[row["language"]] = languages.get(row["language"], 0) + row["n"]
+        bands[row["price_band"]] = bands.get(row["price_band"], 0) + row["n"]
+
+    categories = category_facets(book_ids_sql=ids.query.sql_with_params()) if total else []
+    labels = dict(BookFormat.choices)
+    facets = {
+        "categories": categories,
+        "formats": [
+            {"value": value, "label": labels.get(value, value), "count": formats[value]}
+            for value in sorted(formats, key=lambda v: (-formats[v], v))
+        ],
+        "languages": [
+            {"value": value, "count": languages[value]}
+            for value in sorted(languages, key=lambda v: (-languages[v], v))
+        ],
+        "price_bands": [
+            {"key": key, "min": low, "max": high, "count": bands[key]}
+            for key, low, high in PRICE_BANDS
+            if key in bands
+        ],
+    }
+    return total, facets
+
+
+def author_list() -> QuerySet[Author]:
+    return Author.objects.annotate(
+        books_count=Count("book_authors", filter=Q(book_authors__book__is_active=True))
+    ).order_by("name", "id")
+
+
+def author_get(*, slug: str) -> Author:
+    try:
+        return author_list().get(slug=slug)
+    except Author.DoesNotExist as error:
+        raise Http404("No author has this slug.") from error
+
+
+def publisher_list() -> QuerySet[Publisher]:
+    return Publisher.objects.annotate(books_count=Count("books", filter=Q(books__is_active=True))).order_by(
+        "name", "id"
+    )
+
+
+def publisher_get(*, slug: str) -> Publisher:
+    try:
+        return publisher_list().get(slug=slug)
+    except Publisher.DoesNotExist as error:
+        raise Http404("No publisher has this slug.") from error

@@ -1,0 +1,122 @@
+"""Reads of the category tree.
+
+Counts are of active books in a category or any of its descendants, each book counted once
+(a book filed under both a category and its child counts once for the parent).
+"""
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from .models import Category
+
+
+def _book_table_names() -> tuple[str, str]:
+    through = Category.books.through
+    book_model = Category.books.field.model
+    return through._meta.db_table, book_model._meta.db_table
+
+
+def category_book_counts(*, book_ids_sql: tuple[str, tuple[Any, ...]] | None = None) -> dict[int, int]:
+    """Category id → number of distinct active books in it or its descendants.
+
+    ``book_ids_sql`` (SQL selecting book ids, and its parameters) narrows the count to those
+    books, as the list's facets do. One query either way.
+    """
+    through, books = _book_table_names()
+    categories = Category._meta.db_table
+    sql = (
+        f"SELECT c.id, COUNT(DISTINCT bc.book_id) FROM {categories} c "  # noqa: S608 (table names only)
+        f"JOIN {categories} d ON d.path LIKE c.path || %s "
+        f"JOIN {through} bc ON bc.category_id = d.id "
+    )
+    params: list[Any] = ["%"]
+    if book_ids_sql is None:
+        sql += f"JOIN {books} b ON b.id = bc.book_id WHERE b.is_active = %s "
+        params.append(True)
+    else:
+        sql += f"WHERE bc.book_id IN ({book_ids_sql[0]}) "
+        params.extend(book_ids_sql[1])
+    sql += "GROUP BY c.id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def category_tree() -> list[dict[str, Any]]:
+    """The whole tree, nested, children by position then name, each node with its book count."""
+    categories = list(Category.objects.order_by("depth", "position", "name"))
+    counts = category_book_counts()
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for category in categories:
+        node = {
+            "id": category.pk,
+            "slug": category.slug,
+            "name": category.name,
+            "description": category.description,
+            "position": category.position,
+            "book_count": counts.get(category.pk, 0),
+            "children": [],
+        }
+        nodes[category.pk] = node
+        parent = nodes.get(category.parent_id) if category.parent_id else None
+        (parent["children"] if parent is not None else roots).append(node)
+    return roots
+
+
+def category_get(*, slug: str) -> Category:
+    return get_object_or_404(Category, slug=slug)
+
+
+def category_detail(*, slug: str) -> dict[str, Any]:
+    """One category with its breadcrumb (root first) and its children, with book counts."""
+    category = category_get(slug=slug)
+    ancestor_ids = [int(part) for part in category.path.split("/") if part][:-1]
+    ancestors = {c.pk: c for c in Category.objects.filter(pk__in=ancestor_ids)}
+    children = list(category.children.order_by("position", "name"))
+    counts = category_book_counts()
+    return {
+        "category": category,
+        "book_count": counts.get(category.pk, 0),
+        "ancestors": [ancestors[pk] for pk in ancestor_ids if pk in ancestors],
+        "children": [(child, counts.get(child.pk, 0)) for child in children],
+    }
+
+
+def category_subtree_filter(*, slug: str, book_ref: str = "pk") -> Exists:
+    """An ``Exists`` true for books filed under the category ``slug`` or a descendant.
+
+    A subquery rather than a join: no duplicate rows, and no extra query to look the
+    category up first.
+    """
+    through = Category.books.through
+    path = Subquery(Category.objects.filter(slug=slug).values("path")[:1])
+    return Exists(through.objects.filter(book_id=OuterRef(book_ref), category__path__startswith=path))
+
+
+def categories_by_slugs(*, slugs: list[str]) -> QuerySet[Category]:
+    return Category.objects.filter(slug__in=slugs)
+
+
+def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """For the books that ``book_ids_sql`` selects: each category holding some of them (itself
+    or through a descendant), root first, with the number of those books. One query."""
+    through, _ = _book_table_names()
+    categories = Category._meta.db_table
+    sql = (
+        f"SELECT c.slug, c.name, p.slug, c.depth, COUNT(DISTINCT bc.book_id) FROM {categories} c "  # noqa: S608
+        f"LEFT JOIN {categories} p ON p.id = c.parent_id "
+        f"JOIN {categories} d ON d.path LIKE c.path || %s "
+        f"JOIN {through} bc ON bc.category_id = d.id "
+        f"WHERE bc.book_id IN ({book_ids_sql[0]}) "
+        "GROUP BY c.id, c.slug, c.name, p.slug, c.depth, c.path ORDER BY c.path"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["%", *book_ids_sql[1]])
+        return [
+            {"slug": slug, "name": name, "parent": parent, "depth": depth, "count": count}
+            for slug, name, parent, depth, count in cursor.fetchall()
+        ]
