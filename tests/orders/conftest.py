@@ -1,0 +1,80 @@
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from apps.accounts.models import Address
+from apps.cart.models import Cart, CartLine
+from tests.factories import BookFactory, UserFactory
+
+ORDERS = "/api/v1/orders/"
+
+INLINE_ADDRESS = {
+    "name": "Jeanne Valjean",
+    "line1": "12 rue des Écoles",
+    "postal_code": "75005",
+    "city": "Paris",
+    "country": "fr",
+}
+
+
+def order_url(number: str, action: str = "") -> str:
+    return f"{ORDERS}{number}/{action + '/' if action else ''}"
+
+
+def fill_cart(user, *lines: tuple) -> Cart:
+    """Put ``(book, quantity)`` lines in the user's cart, at the books' current prices."""
+    cart, _ = Cart.objects.get_or_create(user=user)
+    for book, quantity in lines:
+        CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=book.price)
+    return cart
+
+
+@pytest.fixture(autouse=True)
+def _shop_settings():
+    """The documented defaults, whatever the environment running the tests says."""
+    with override_settings(
+        SHOP_CURRENCY="EUR",
+        SHOP_VAT_RATE=Decimal("5.5"),
+        SHIPPING_POLICY="book_law",
+        SHIPPING_BOOK_LAW_THRESHOLD=Decimal("35.00"),
+        SHIPPING_BOOK_LAW_UNDER=Decimal("3.00"),
+        SHIPPING_BOOK_LAW_FROM=Decimal("0.01"),
+        PAYMENT_PROVIDERS=["dummy"],
+        FRONTEND_URL="http://shop.test",
+    ):
+        yield
+
+
+@pytest.fixture
+def book(db):
+    return BookFactory(title="Les Misérables", isbn13="9782070409228", price=Decimal("12.50"), stock=10)
+
+
+@pytest.fixture
+def other_book(db):
+    return BookFactory(title="Germinal", price=Decimal("8.90"), stock=5)
+
+
+@pytest.fixture
+def address(user):
+    return Address.objects.create(
+        user=user,
+        kind=Address.Kind.SHIPPING,
+        name="Jean Valjean",
+        line1="55 rue Plumet",
+        postal_code="75007",
+        city="Paris",
+        country="FR",
+        phone="+33123456789",
+    )
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def checkout_body(address) -> dict:
+    return {"shipping_address": address.pk, "payment_provider": "dummy"}

@@ -1,0 +1,37 @@
+"""The payment configuration is checked when the project starts."""
+
+from tests.core.test_settings import STRONG_KEY, clean_env, manage
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "DATABASE_URL": "postgres://shop@db.example.com:5432/shop",
+}
+
+
+def test_production_refuses_the_dummy_provider():
+    result = manage("check", env=clean_env(**PRODUCTION, PAYMENT_PROVIDERS="dummy"))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "dummy payment provider" in result.stderr
+    assert "DJANGO_ENV=production" in result.stderr.splitlines()[-1]
+
+
+def test_production_starts_without_the_dummy_provider():
+    result = manage("check", env=clean_env(**PRODUCTION))
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unknown_provider_name_is_refused_at_startup():
+    result = manage("check", env=clean_env(PAYMENT_PROVIDERS="dummy,bitcoin"))
+    assert result.returncode != 0
+    assert "bitcoin" in result.stderr.splitlines()[-1]
+
+
+def test_development_enables_the_dummy_provider_by_default():
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.PAYMENT_PROVIDERS)", env=clean_env()
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['dummy']"
