@@ -14,6 +14,12 @@ from .cache import CART_CACHE_TIMEOUT, owner_key, summary_key
 from .models import Cart, CartLine
 
 CENT = Decimal("0.01")
+TOKEN_MAX_LENGTH = Cart._meta.get_field("token").max_length or 64
+
+
+def _plausible(token: str | None) -> bool:
+    # Whatever a client sends goes into a cache key: anything no cart could have is nothing.
+    return bool(token) and len(token or "") <= TOKEN_MAX_LENGTH
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def cart_get_by_token(*, token: str | None) -> Cart | None:
 
     A token of a cart that now belongs to a customer (or any unknown value) finds nothing.
     """
-    if not token:
+    if not _plausible(token):
         return None
     return _with_lines(Cart.objects.filter(token=token, user__isnull=True)).first()
 
@@ -74,7 +80,7 @@ def cart_find(*, user: User | None = None, token: str | None = None) -> Cart | N
     """The customer's cart, else the anonymous cart the token names (the row only), or None."""
     if user is not None:
         return Cart.objects.filter(user=user).first()
-    if not token:
+    if not _plausible(token):
         return None
     return Cart.objects.filter(token=token, user__isnull=True).first()
 
@@ -142,7 +148,7 @@ def cart_summary_for_user(*, user: User) -> CartSummary:
 
 def cart_summary_for_token(*, token: str | None) -> CartSummary | None:
     """The anonymous cart summary the token names, cached like a customer's; None if unknown."""
-    if not token:
+    if not _plausible(token):
         return None
     key = summary_key(owner_key(token=token))
     summary = cache.get(key)

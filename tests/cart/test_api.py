@@ -370,3 +370,9 @@ def test_reading_a_fifty_line_cart_runs_two_queries(user_client, fifty_line_cart
         response = user_client.get(CART)
     assert len(data_queries(context)) == 2, data_queries(context)
     assert len(response.json()["lines"]) == 50
+
+
+def test_an_oversized_token_is_just_unknown(api_client, book):
+    response = api_client.get(CART, headers={"X-Cart-Token": "x" * 5000})
+    assert response.status_code == 200
+    assert len(response.json()["token"]) < 64
