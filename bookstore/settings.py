@@ -336,7 +336,7 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Cart-Token", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Cart-Token", "Retry-After", "Idempotent-Replayed"]
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",
