@@ -26,7 +26,7 @@ class OrderAddressSerializer(serializers.Serializer):
         help_text="ISO 3166-1 alpha-2, e.g. FR",
     )
     phone = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, default="", validators=[phone_validator]
+        max_length=32, required=False, allow_blank=True, validators=[phone_validator]
     )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
@@ -113,6 +113,18 @@ class CancelInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class OrderAddressOutputSerializer(serializers.Serializer):
+    """The address as it was at checkout."""
+
+    name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    postal_code = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField()
+    phone = serializers.CharField()
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
@@ -145,8 +157,8 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True)
     payment = serializers.SerializerMethodField()
     history = StatusChangeSerializer(many=True)
-    shipping_address = OrderAddressSerializer()
-    billing_address = OrderAddressSerializer()
+    shipping_address = OrderAddressOutputSerializer()
+    billing_address = OrderAddressOutputSerializer()
 
     class Meta:
         model = Order
