@@ -131,7 +131,9 @@ class BookFilter(django_filters.FilterSet):
     format = django_filters.ChoiceFilter(choices=BookFormat.choices)
     min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
-    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    in_stock = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")], method="filter_in_stock"
+    )
     q = django_filters.CharFilter(
         method="filter_search",
         help_text="Full-text search over title, subtitle, authors, publisher and description; "
@@ -156,10 +158,8 @@ class BookFilter(django_filters.FilterSet):
     def filter_language(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         return queryset.filter(language=value.lower())
 
-    def filter_in_stock(self, queryset: QuerySet[Book], name: str, value: bool | None) -> QuerySet[Book]:
-        if value is None:
-            return queryset
-        return queryset.filter(stock__gt=0) if value else queryset.filter(stock=0)
+    def filter_in_stock(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
+        return queryset.filter(stock__gt=0) if value in {"true", "1"} else queryset.filter(stock=0)
 
     def filter_search(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         return _search(queryset, value)

@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -44,6 +45,16 @@ FACETS = OpenApiParameter(
     OpenApiParameter.QUERY,
     description="Set to false to leave the facets out (one query less: the next pages need none).",
 )
+
+
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class BookContentNegotiation(DefaultContentNegotiation):
+    """``?format=`` filters books by binding here; it does not pick a renderer."""
+
+    settings = _NoFormatOverride()
 
 
 class BookPagination(PageNumberPagination):
@@ -98,6 +109,7 @@ def _json_facets(facets: dict) -> dict:
 )
 class BookViewSet(viewsets.GenericViewSet):
     permission_classes = [IsStaffOrReadOnly]
+    content_negotiation_class = BookContentNegotiation
     # Paginated by hand (BookPagination) so that the schema shows the page with its facets.
     pagination_class = None
     filterset_class = BookFilter
