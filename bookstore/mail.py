@@ -6,6 +6,8 @@ An email named ``<name>`` is three templates under ``templates/emails/<name>/``:
 - ``body.txt``: the plain text part,
 - ``body.html``: the HTML alternative (optional: without it the email is plain text only).
 
+The two text templates are rendered without HTML escaping; the HTML one escapes as usual.
+
 Sending goes through Django 6.1's ``django.core.mail.mailers`` (``settings.MAILERS``; the
 ``"default"`` alias unless told otherwise), so the console, SMTP, locmem or anymail backend is
 chosen by configuration alone. Callers that must not send inside a database transaction (all of
@@ -17,14 +19,24 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template import Context, TemplateDoesNotExist
+from django.template import Template as DjangoTemplate
+from django.template.loader import get_template, render_to_string
 
 DEFAULT_MAILER = "default"
 
 
 def _template_path(template: str, part: str) -> str:
     return f"emails/{template}/{part}"
+
+
+def _render_text(name: str, context: Mapping[str, Any]) -> str:
+    """Render a plain text template without HTML escaping (``&`` must stay ``&`` in a subject)."""
+    template = get_template(name)
+    inner = getattr(template, "template", None)
+    if isinstance(inner, DjangoTemplate):
+        return inner.render(Context(dict(context), autoescape=False))
+    return template.render(dict(context))
 
 
 def email_render(
@@ -44,8 +56,8 @@ def email_render(
     link an email carries.
     """
     ctx = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
-    subject = " ".join(render_to_string(_template_path(template, "subject.txt"), ctx).split())
-    text_body = render_to_string(_template_path(template, "body.txt"), ctx)
+    subject = " ".join(_render_text(_template_path(template, "subject.txt"), ctx).split())
+    text_body = _render_text(_template_path(template, "body.txt"), ctx)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text_body,

@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from .models import User
+from .models import Address, User
+from .services import user_activate, user_deactivate
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -17,18 +20,41 @@ class UserChangeAdminForm(UserChangeForm):
         fields = "__all__"
 
 
+class AddressInline(admin.StackedInline):
+    model = Address
+    extra = 0
+    fields = (("kind", "is_default"), "name", "line1", "line2", ("postal_code", "city", "country"), "phone")
+
+
+# Only superusers hand out privileges: staff who may change users (the Administrators group)
+# would otherwise be able to make themselves superusers.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationForm
+    inlines = [AddressInline]
     ordering = ("email",)
-    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
-    search_fields = ("email", "first_name", "last_name")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "email_verified",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    )
+    list_filter = ("is_active", "email_verified", "is_staff", "is_superuser", "groups", "date_joined")
+    search_fields = ("email", "first_name", "last_name", "pending_email")
     readonly_fields = ("last_login", "date_joined")
+    actions = ["deactivate_users", "activate_users"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
+        ("Email", {"fields": ("email_verified", "pending_email")}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -44,3 +70,27 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += PRIVILEGE_FIELDS
+        return readonly
+
+    @admin.action(description="Deactivate the selected users (they are signed out)", permissions=["change"])
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        # An administrator cannot lock themselves out by mistake.
+        queryset = queryset.exclude(pk=request.user.pk)
+        if not request.user.is_superuser:
+            queryset = queryset.exclude(is_superuser=True)
+        users = list(queryset.filter(is_active=True))
+        for user in users:
+            user_deactivate(user=user)
+        self.message_user(request, f"{len(users)} user(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Activate the selected users", permissions=["change"])
+    def activate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset.filter(is_active=False))
+        for user in users:
+            user_activate(user=user)
+        self.message_user(request, f"{len(users)} user(s) activated.", messages.SUCCESS)

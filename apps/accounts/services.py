@@ -252,6 +252,26 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
     return user
 
 
+def user_deactivate(*, user: User) -> User:
+    """Disable an account: it can no longer sign in, and every session it had ends.
+
+    Refresh tokens are blacklisted; access tokens stop working at once too, since simplejwt
+    checks ``is_active`` on every request.
+    """
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        refresh_tokens_blacklist_all(user=user)
+    return user
+
+
+def user_activate(*, user: User) -> User:
+    """Let an account sign in again (an administrator's decision, verified or not)."""
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
 # --- Profile ------------------------------------------------------------------------------
 
 
