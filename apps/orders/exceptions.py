@@ -24,11 +24,6 @@ class IdempotencyKeyReused(ApplicationError):
     title = "This Idempotency-Key was used with a different request."
 
 
-class IdempotencyKeyInFlight(Conflict):
-    code = "idempotency_key_in_flight"
-    title = "A request with this Idempotency-Key is still being processed."
-
-
 class PaymentProviderUnavailable(ApplicationError):
     status = 400
     code = "payment_provider_unavailable"
@@ -38,12 +33,6 @@ class PaymentProviderUnavailable(ApplicationError):
 class PaymentMismatch(Conflict):
     code = "payment_mismatch"
     title = "The payment does not match the order."
-
-
-class PaymentDeclinedError(ApplicationError):
-    status = 402
-    code = "payment_declined"
-    title = "The payment was declined."
 
 
 class TrackingNumberRequired(ApplicationError):
