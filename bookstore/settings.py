@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "apps.orders.models.OrderStatus",
         "PaymentStatusEnum": "apps.orders.models.PaymentStatus",
         "OrderTransitionStatusEnum": "apps.orders.serializers.TRANSITION_STATUSES",
+        "AddressKindEnum": "apps.accounts.models.Address.Kind",
     },
 }
 
