@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -136,6 +137,8 @@ def dummy_pay(request: HttpRequest, token: str) -> HttpResponse:
     The signed token in the address names the payment, so the page needs no sign-in and
     cannot be used on another order.
     """
+    if "dummy" not in settings.PAYMENT_PROVIDERS:
+        raise Http404("Unknown payment.")
     try:
         payment_id = pay_token_read(token)
     except signing.BadSignature:

@@ -148,6 +148,13 @@ def test_dummy_page_refuses_a_forged_token(client, payment):
     assert Order.objects.get(pk=payment.order_id).status == "pending_payment"
 
 
+def test_dummy_page_is_gone_when_the_dummy_provider_is_disabled(client, payment, settings):
+    settings.PAYMENT_PROVIDERS = []
+    response = client.post(payment.pay_url.removeprefix("http://shop.test"), {"action": "pay"})
+    assert response.status_code == 404
+    assert Order.objects.get(pk=payment.order_id).status == "pending_payment"
+
+
 def test_dummy_page_of_a_cancelled_order_cannot_pay(client, order, payment):
     order_transition(order=order, to_status="cancelled")
     url = payment.pay_url.removeprefix("http://shop.test")
