@@ -1,5 +1,6 @@
 """POST /api/v1/orders/: the cart becomes an order, or nothing is written."""
 
+import itertools
 import re
 import uuid
 from decimal import Decimal
@@ -346,3 +347,13 @@ def test_customer_cannot_cancel_a_shipped_order(user, user_client, staff_client,
     assert response.status_code == 409
     assert response.json()["current_status"] == "shipped"
     assert Book.objects.get(pk=book.pk).stock == 9
+
+
+def test_order_numbers_are_short_readable_and_unpredictable():
+    from apps.orders.services import order_number_generate
+
+    numbers = [order_number_generate() for _ in range(2000)]
+    assert len(set(numbers)) == 2000
+    assert all(re.fullmatch(r"LB-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}", n) for n in numbers)
+    # No 0/O or 1/I/L to misread; and consecutive numbers share no common prefix pattern.
+    assert sum(a[:5] == b[:5] for a, b in itertools.pairwise(numbers)) < 20
