@@ -5,6 +5,7 @@ Emails are never sent inside a transaction: the services enqueue a Celery task o
 (``tasks.py``), and the task calls the ``*_email_send`` service below with the user's id.
 """
 
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import password_validation
@@ -54,10 +55,19 @@ def _link(path: str, token: str) -> str:
     return f"{settings.FRONTEND_URL.rstrip('/')}{path}?token={token}"
 
 
+def _enqueue_on_commit(task: Any, *args: Any) -> None:
+    """Send ``task`` to the broker once the transaction commits.
+
+    ``robust``: if the broker (or, with tasks run in-process, the mail server) fails, the
+    error is logged and the committed request still succeeds; the user can ask again.
+    """
+    transaction.on_commit(partial(task.delay, *args), robust=True)
+
+
 def _verification_email_enqueue(user: User, address: str) -> None:
     from .tasks import verification_email_send
 
-    verification_email_send.delay_on_commit(user.pk, address)
+    _enqueue_on_commit(verification_email_send, user.pk, address)
 
 
 def refresh_tokens_blacklist_all(*, user: User) -> int:
@@ -191,7 +201,7 @@ def password_reset_request(*, email: str) -> None:
     if user is None or not user.has_usable_password():
         return
     with transaction.atomic():
-        password_reset_email_send.delay_on_commit(user.pk)
+        _enqueue_on_commit(password_reset_email_send, user.pk)
 
 
 def password_reset_email_send(*, user: User) -> None:

@@ -5,6 +5,7 @@ import smtplib
 import pytest
 
 from apps.accounts import tasks
+from apps.accounts.models import User
 from apps.accounts.tokens import password_reset_tokens, token_user
 from bookstore.celery import app as celery_app
 from tests.factories import UserFactory
@@ -65,3 +66,23 @@ def test_reset_task_sends_nothing_once_the_account_is_disabled(outbox, user):
     user.save()
     tasks.password_reset_email_send.delay(user.pk)
     assert outbox == []
+
+
+def test_a_mail_outage_does_not_fail_the_registration(
+    settings, api_client, django_capture_on_commit_callbacks, caplog
+):
+    settings.MAILERS = {"default": {"BACKEND": "tests.accounts.mailers.FlakyBackend"}}
+    FlakyBackend.attempts = 0
+    FlakyBackend.failures = 100
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api_client.post(
+                "/api/v1/auth/register/", {"email": "zoe@example.com", "password": "Lecture-du-soir-2026"}
+            )
+    finally:
+        FlakyBackend.failures = 0
+    assert response.status_code == 201
+    assert FlakyBackend.attempts >= 1
+    assert User.objects.filter(email="zoe@example.com", is_active=False).exists()
+    [logged] = [record for record in caplog.records if "in on_commit()" in record.getMessage()]
+    assert logged.levelname == "ERROR"
