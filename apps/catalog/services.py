@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F, ProtectedError, RestrictedError
+from django.db.models import F, ForeignObjectRel, ProtectedError, RestrictedError
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
@@ -318,14 +318,18 @@ def book_delete(*, book: Book) -> bool:
     """
     with transaction.atomic():
         book = Book.objects.select_for_update().get(pk=book.pk)
+        # Hidden relations count too (an order line points here with related_name="+").
         keeps = [
             relation
-            for relation in Book._meta.related_objects
-            if getattr(relation.on_delete, "__name__", "") != "CASCADE" and not relation.many_to_many
+            for relation in Book._meta.get_fields(include_hidden=True)
+            if isinstance(relation, ForeignObjectRel)
+            and (relation.one_to_many or relation.one_to_one)
+            and getattr(relation.on_delete, "__name__", "") != "CASCADE"
         ]
         referenced = any(
             relation.related_model._default_manager.filter(**{relation.field.name: book}).exists()
             for relation in keeps
+            if relation.related_model is not None and not isinstance(relation.related_model, str)
         )
         deleted = False
         if not referenced:

@@ -1,0 +1,1 @@
+from tests.catalog.conftest import catalogue, tree  # noqa: F401  (shared fixtures)
