@@ -57,6 +57,6 @@ def cached_read(request: Any, build: Callable[[], Any], *, timeout: int | None =
         return response
     response = build()
     if response.status_code == 200:
-        cache.set(key, response.data, timeout=timeout or getattr(settings, "CATALOG_CACHE_TIMEOUT", 300))
+        cache.set(key, response.data, timeout=timeout or settings.CATALOG_CACHE_TIMEOUT)
     response["X-Cache"] = "MISS"
     return response

@@ -33,8 +33,6 @@ from .models import Author, Book, BookAuthor, BookFormat, Publisher
 logger = logging.getLogger(__name__)
 
 COVER_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-DEFAULT_COVER_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_THUMBNAIL_WIDTHS = (120, 300, 600)
 
 BOOK_FIELDS = (
     "title",
@@ -364,11 +362,11 @@ def book_admin_saved(*, book_ids: Iterable[int]) -> None:
 
 
 def _cover_max_bytes() -> int:
-    return int(getattr(settings, "CATALOG_COVER_MAX_BYTES", DEFAULT_COVER_MAX_BYTES))
+    return int(settings.CATALOG_COVER_MAX_BYTES)
 
 
 def _thumbnail_widths() -> tuple[int, ...]:
-    return tuple(getattr(settings, "CATALOG_COVER_THUMBNAIL_WIDTHS", DEFAULT_THUMBNAIL_WIDTHS))
+    return tuple(settings.CATALOG_COVER_THUMBNAIL_WIDTHS)
 
 
 def _cover_format(upload: UploadedFile) -> str:

@@ -106,16 +106,20 @@ def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[s
     or through a descendant), root first, with the number of those books. One query."""
     through, _ = _book_table_names()
     categories = Category._meta.db_table
+    # The matching books are selected once (a materialised CTE), then their categories are
+    # rolled up to every ancestor: the planner cannot re-run the filter per category.
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     sql = (
-        f"SELECT c.slug, c.name, p.slug, c.depth, COUNT(DISTINCT bc.book_id) FROM {categories} c "  # noqa: S608
+        f"WITH hits AS {materialized}(SELECT bc.category_id, bc.book_id FROM {through} bc "  # noqa: S608
+        f"WHERE bc.book_id IN ({book_ids_sql[0]})) "
+        f"SELECT c.slug, c.name, p.slug, c.depth, COUNT(DISTINCT h.book_id) FROM hits h "
+        f"JOIN {categories} d ON d.id = h.category_id "
+        f"JOIN {categories} c ON d.path LIKE c.path || %s "
         f"LEFT JOIN {categories} p ON p.id = c.parent_id "
-        f"JOIN {categories} d ON d.path LIKE c.path || %s "
-        f"JOIN {through} bc ON bc.category_id = d.id "
-        f"WHERE bc.book_id IN ({book_ids_sql[0]}) "
         "GROUP BY c.id, c.slug, c.name, p.slug, c.depth, c.path ORDER BY c.path"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ["%", *book_ids_sql[1]])
+        cursor.execute(sql, [*book_ids_sql[1], "%"])
         return [
             {"slug": slug, "name": name, "parent": parent, "depth": depth, "count": count}
             for slug, name, parent, depth, count in cursor.fetchall()
