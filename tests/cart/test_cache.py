@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.catalog.services import book_update, stock_reserve
+from tests.factories import UserFactory
 from tests.services import requires_redis
 
 from .conftest import CART, ITEMS, item_url
@@ -72,13 +74,57 @@ def test_a_price_change_in_the_catalogue_is_seen_at_once(filled_client, book, dj
     with django_assert_num_queries(0):
         filled_client.get(CART)
 
-    # What the admin's change form runs.
+    # The catalogue's API and services change prices this way.
     book_update(book=book, data={"price": Decimal("13.90")})
 
     line = filled_client.get(CART).json()["lines"][0]
     assert line["unit_price"] == "13.90"
     assert line["price_changed"] is True
     assert line["price_when_added"] == "12.50"
+
+
+def admin_change_form_data(response) -> dict:
+    """The POST body the admin change page would send back unchanged (main form and inlines)."""
+
+    def values(form) -> dict:
+        data = {}
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or name == "cover":
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+                continue
+            data[form.add_prefix(name)] = value
+        return data
+
+    data = values(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(values(formset.management_form))
+        for form in formset.forms:
+            data.update(values(form))
+    return data
+
+
+def test_a_price_change_through_the_admin_form_is_seen_at_once(filled_client, book, password):
+    filled_client.get(CART)
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin_user)
+    url = f"/admin/catalog/book/{book.pk}/change/"
+    data = admin_change_form_data(browser.get(url))
+    data["price"] = "9.99"
+    data["_save"] = "Save"
+
+    response = browser.post(url, data)
+
+    assert response.status_code == 302
+    line = filled_client.get(CART).json()["lines"][0]
+    assert line["unit_price"] == "9.99"
+    assert line["price_changed"] is True
+    assert filled_client.get(CART).json()["subtotal"] == "28.88"
 
 
 def test_a_stock_move_is_seen_at_once(filled_client, book):
