@@ -17,6 +17,13 @@ class CategoryAdmin(admin.ModelAdmin):
     def indented_name(self, category: Category) -> str:
         return "\u2003" * category.depth + category.name
 
+    def has_delete_permission(self, request, obj: Category | None = None) -> bool:
+        # The service refuses to delete a category with books or children: the admin does not
+        # offer it (a 403 rather than an error page).
+        if obj is not None and (obj.children.exists() or obj.books.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj: Category, form, change) -> None:
         data = {field: form.cleaned_data[field] for field in ("name", "slug", "position", "description")}
         if change:
