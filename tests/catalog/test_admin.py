@@ -1,6 +1,7 @@
 import pytest
 
 from apps.catalog.models import Book
+from apps.categories.services import category_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +164,7 @@ def test_admin_does_not_offer_to_delete_a_category_with_books(admin_site_client,
     )
     assert response.status_code == 403
     assert Category.objects.filter(slug="crime").exists()
-    empty = Category.objects.create(name="Empty", slug="empty", path="", depth=0)
+    empty = category_create(name="Empty", slug="empty")
     response = admin_site_client.post(f"/admin/categories/category/{empty.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Category.objects.filter(slug="empty").exists()
