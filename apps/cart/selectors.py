@@ -61,9 +61,16 @@ def _with_lines(queryset: QuerySet[Cart]) -> QuerySet[Cart]:
     return queryset.prefetch_related(Prefetch("lines", queryset=_lines()))
 
 
-def cart_get_for_user(*, user: User) -> Cart | None:
-    """The customer's cart with its lines and their books prefetched (two queries), or None."""
-    return _with_lines(Cart.objects.filter(user=user)).first()
+def cart_get_for_user(*, user: User, for_update: bool = False) -> Cart | None:
+    """The customer's cart with its lines and their books prefetched (two queries), or None.
+
+    ``for_update`` (inside a transaction) locks the cart row first: every cart write starts by
+    updating that row, so none can slip a line in between a checkout's read and its clear.
+    """
+    carts = Cart.objects.filter(user=user)
+    if for_update:
+        carts = carts.select_for_update()
+    return _with_lines(carts).first()
 
 
 def cart_get_by_token(*, token: str | None) -> Cart | None:

@@ -113,7 +113,10 @@ def _locked_line(cart: Cart, line_id: int) -> CartLine:
 def cart_item_update(*, cart: Cart, line_id: int, quantity: int) -> Cart:
     """Set a line's quantity, within 1..MAX_LINE_QUANTITY and the book's stock.
 
-    A line of another cart is not found (404), whoever owns it.
+    The customer changing a line has been shown its current price, so the line takes it: this
+    is how a ``price_changed`` line is accepted (send the same quantity) before checkout,
+    which refuses lines whose price moved since they were added. A line of another cart is not
+    found (404), whoever owns it.
     """
     _check_quantity(quantity)
     with transaction.atomic():
@@ -121,7 +124,8 @@ def cart_item_update(*, cart: Cart, line_id: int, quantity: int) -> Cart:
         line = _locked_line(cart, line_id)
         _check_stock(line.book, quantity)
         line.quantity = quantity
-        line.save(update_fields=["quantity", "updated_at"])
+        line.price_when_added = line.book.price
+        line.save(update_fields=["quantity", "price_when_added", "updated_at"])
     return cart
 
 

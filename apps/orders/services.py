@@ -225,7 +225,7 @@ def order_place(
 def _order_create(
     *, user: User, shipping_address: AddressInput, billing_address: AddressInput | None, payment_provider: str
 ) -> Order:
-    cart = cart_get_for_user(user=user)
+    cart = cart_get_for_user(user=user, for_update=True)
     lines = list(cart.lines.all()) if cart is not None else []
     if cart is None or not lines:
         raise CartEmpty("Your cart is empty: add books before ordering.")

@@ -109,6 +109,18 @@ def test_line_flags_price_change_with_the_old_price(user_client, book):
     assert line["line_total"] == "14.00"
 
 
+def test_setting_the_quantity_accepts_the_current_price(user_client, book):
+    line_id = user_client.post(ITEMS, {"book": book.pk, "quantity": 2}).json()["lines"][0]["id"]
+    book.price = Decimal("14.00")
+    book.save()
+    response = user_client.patch(item_url(line_id), {"quantity": 2})
+    assert response.status_code == 200
+    [line] = response.json()["lines"]
+    assert line["price_changed"] is False
+    assert line["price_when_added"] == "14.00"
+    assert line["line_total"] == "28.00"
+
+
 def test_line_flags_insufficient_stock_with_what_is_available(user_client, book):
     user_client.post(ITEMS, {"book": book.pk, "quantity": 4})
     book.stock = 3

@@ -150,6 +150,19 @@ def test_changed_price_is_a_409_and_the_new_price_is_named(user, user_client, bo
     assert_nothing_written(user, {book.pk: 10})
 
 
+def test_changed_price_accepted_in_the_cart_lets_the_checkout_through(user, user_client, book, checkout_body):
+    cart = fill_cart(user, (book, 1))
+    Book.objects.filter(pk=book.pk).update(price=Decimal("13.00"))
+    assert user_client.post(ORDERS, checkout_body).status_code == 409
+
+    line = cart.lines.get()
+    assert user_client.patch(f"/api/v1/cart/items/{line.pk}/", {"quantity": 1}).status_code == 200
+    response = user_client.post(ORDERS, checkout_body)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["subtotal"] == "13.00"
+
+
 def test_withdrawn_book_is_a_409(user, user_client, book, other_book, checkout_body):
     fill_cart(user, (book, 1), (other_book, 1))
     Book.objects.filter(pk=other_book.pk).update(is_active=False)

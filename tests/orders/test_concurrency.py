@@ -102,3 +102,50 @@ def test_a_double_click_without_a_key_orders_the_cart_once():
     assert sorted(status for status, _ in results) == [201, 409], results
     assert Order.objects.count() == 1
     assert Book.objects.get(pk=book.pk).stock == 8
+
+
+def test_a_book_added_while_the_checkout_runs_is_kept_for_the_next_order():
+    """The checkout locks the cart: a concurrent add waits, and is not wiped by the clear."""
+    from django.db import transaction
+
+    from apps.cart.selectors import cart_get_for_user
+    from apps.cart.services import cart_clear, cart_item_add
+
+    ordered, added_later = BookFactory(stock=5), BookFactory(stock=5)
+    buyer = UserFactory()
+    cart = fill_cart(buyer, (ordered, 1))
+    locked, add_started = threading.Event(), threading.Event()
+    errors: list = []
+
+    def checkout() -> None:
+        try:
+            with transaction.atomic():
+                locked_cart = cart_get_for_user(user=buyer, for_update=True)
+                locked.set()
+                add_started.wait(timeout=10)
+                # Give the add every chance to run if it were not blocked by the lock.
+                threading.Event().wait(0.5)
+                cart_clear(cart=locked_cart)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def add() -> None:
+        try:
+            locked.wait(timeout=10)
+            add_started.set()
+            cart_item_add(cart=cart, book_id=added_later.pk, quantity=1)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=checkout), threading.Thread(target=add)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert list(cart.lines.values_list("book_id", flat=True)) == [added_later.pk]
