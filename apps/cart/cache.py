@@ -17,7 +17,7 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
-from apps.catalog.cache import catalog_version
+from bookstore.cache import catalog_version
 
 CART_CACHE_TIMEOUT = 300
 # A generation may expire: the next reader starts a new one, which only retires older entries.

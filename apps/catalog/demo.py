@@ -14,9 +14,9 @@ from django.db import transaction
 
 from apps.categories.models import Category
 from apps.categories.services import category_create, category_update
+from bookstore.cache import catalog_version_bump
 
 from . import services
-from .cache import catalog_version_bump
 from .isbn import InvalidIsbn, isbn_normalize
 from .models import Author, Book, BookFormat, Publisher
 

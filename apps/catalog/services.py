@@ -24,8 +24,8 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from apps.categories.models import Category
+from bookstore.cache import catalog_version_bump
 
-from .cache import catalog_version_bump
 from .exceptions import DuplicateIsbn, InUse, InvalidCover, OutOfStock
 from .isbn import isbn_normalize
 from .models import Author, Book, BookAuthor, BookFormat, Publisher

@@ -8,10 +8,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from bookstore.api.pagination import PageNumberPagination
+from bookstore.api.permissions import IsStaffOrReadOnly
+from bookstore.cache import cached_read
 
 from . import selectors, services
-from .cache import cached_read
-from .permissions import IsStaffOrReadOnly
 from .selectors import BookFilter
 from .serializers import (
     AuthorInputSerializer,

@@ -8,7 +8,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
-from apps.catalog.cache import catalog_version_bump
+from bookstore.cache import catalog_version_bump
 
 from .exceptions import CategoryCycle, CategoryNotEmpty
 from .models import Category

@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from apps.catalog.cache import cached_read
-from apps.catalog.permissions import IsStaffOrReadOnly
+from bookstore.api.permissions import IsStaffOrReadOnly
+from bookstore.cache import cached_read
 
 from . import selectors, services
 from .serializers import CategoryDetailSerializer, CategoryInputSerializer, CategoryNodeSerializer

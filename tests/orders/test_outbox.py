@@ -117,8 +117,11 @@ def test_relay_takes_over_a_claim_abandoned_by_a_crashed_worker(order, mailoutbo
 
 
 @pytest.fixture
-def unreachable_broker():
+def unreachable_broker(monkeypatch):
     """Celery as in production (not eager) with its broker on a port where nothing listens."""
+    # Celery reads the CELERY_BROKER_URL environment variable before its configuration (CI
+    # sets it): without it, the configured URL below is the one used.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     saved = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"

@@ -1,4 +1,5 @@
-"""The catalogue's cache generation.
+"""The catalogue's cache generation, shared by the two apps that hold catalogue data
+(categories and catalog) and by the readers that show it (the cart).
 
 Every cached read that shows catalogue data (book lists and details, category trees, carts
 with their current prices) puts ``catalog_version()`` in its cache key. Any write to books,
@@ -12,8 +13,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from rest_framework.response import Response
 
 VERSION_KEY = "catalog:version"
 
@@ -42,9 +45,6 @@ def cached_read(request: Any, build: Callable[[], Any], *, timeout: int | None =
     generation read *before* building: a response built while a write commits is stored
     under the old generation, so it is never served after the write.
     """
-    from django.conf import settings
-    from rest_framework.response import Response
-
     if request.method != "GET" or request.user.is_authenticated:
         return build()
     query = "&".join(f"{k}={v}" for k, values in sorted(request.query_params.lists()) for v in values)
