@@ -101,9 +101,11 @@ def categories_by_slugs(*, slugs: list[str]) -> QuerySet[Category]:
     return Category.objects.filter(slug__in=slugs)
 
 
-def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """For the books that ``book_ids_sql`` selects: each category holding some of them (itself
-    or through a descendant), root first, with the number of those books. One query."""
+def category_facets_sql(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """SQL selecting, for the books that ``book_ids_sql`` selects, each category holding some
+    of them (itself or through a descendant): ``slug, name, parent, depth, path, n`` (the
+    number of those books, each counted once). A caller may run it alone
+    (``category_facets``) or as one branch of a larger statement."""
     through, _ = _book_table_names()
     categories = Category._meta.db_table
     # The matching books are selected once (a materialised CTE), then their categories are
@@ -112,15 +114,28 @@ def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[s
     sql = (
         f"WITH hits AS {materialized}(SELECT bc.category_id, bc.book_id FROM {through} bc "  # noqa: S608
         f"WHERE bc.book_id IN ({book_ids_sql[0]})) "
-        f"SELECT c.slug, c.name, p.slug, c.depth, COUNT(DISTINCT h.book_id) FROM hits h "
+        f"SELECT c.slug AS slug, c.name AS name, p.slug AS parent, c.depth AS depth, c.path AS path, "
+        f"COUNT(DISTINCT h.book_id) AS n FROM hits h "
         f"JOIN {categories} d ON d.id = h.category_id "
         f"JOIN {categories} c ON d.path LIKE c.path || %s "
         f"LEFT JOIN {categories} p ON p.id = c.parent_id "
-        "GROUP BY c.id, c.slug, c.name, p.slug, c.depth, c.path ORDER BY c.path"
+        "GROUP BY c.id, c.slug, c.name, p.slug, c.depth, c.path"
     )
+    return sql, [*book_ids_sql[1], "%"]
+
+
+def category_facets_from_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``(slug, name, parent, depth, path, n)`` rows → facet entries, root first (tree order)."""
+    return [
+        {"slug": slug, "name": name, "parent": parent, "depth": depth, "count": count}
+        for slug, name, parent, depth, _path, count in sorted(rows, key=lambda row: row[4])
+    ]
+
+
+def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """For the books that ``book_ids_sql`` selects: each category holding some of them (itself
+    or through a descendant), root first, with the number of those books. One query."""
+    sql, params = category_facets_sql(book_ids_sql=book_ids_sql)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*book_ids_sql[1], "%"])
-        return [
-            {"slug": slug, "name": name, "parent": parent, "depth": depth, "count": count}
-            for slug, name, parent, depth, count in cursor.fetchall()
-        ]
+        cursor.execute(sql, params)
+        return category_facets_from_rows(cursor.fetchall())
