@@ -62,6 +62,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     serializer_class = TokenObtainInputSerializer
     throttle_scope = "auth"
 
+    @extend_schema(tags=AUTH_TAG, request=TokenObtainInputSerializer, responses={200: TokenPairSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer: TokenObtainPairSerializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -54,3 +54,4 @@ class CartConfig(AppConfig):
 
     def ready(self) -> None:
         user_logged_in.connect(merge_anonymous_cart, dispatch_uid="cart.merge_anonymous_cart")
+        from . import schema  # noqa: F401 (registers the token response's cart_merge documentation)

@@ -33,3 +33,22 @@ def test_interactive_docs_render_from_local_assets(client):
     assert "swagger-ui" in html
     assert "/api/schema/" in html
     assert "cdn.jsdelivr.net" not in html
+
+
+def test_every_operation_documents_its_success_body(schema):
+    """A client generator needs the shape of every answer (204 No Content aside)."""
+    missing = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and status != "204" and "content" not in response
+    ]
+    assert missing == []
+
+
+def test_token_response_documents_the_cart_merge_report(schema):
+    response = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]["200"]
+    ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][ref]["properties"]
+    assert {"access", "refresh", "cart_merge"} <= set(properties)
