@@ -14,6 +14,8 @@ help:
 	@echo "make run     set up .venv, migrate, load the demo catalogue, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up .venv with the test tools and run the whole suite"
 	@echo "make lint    ruff check and ruff format --check"
+	@echo "make check   Django checks with warnings as errors, and mypy on services and selectors"
+	@echo "make bench   catalogue and cart benchmarks (PostgreSQL and Redis on 127.0.0.1)"
 	@echo "make worker  a Celery worker (needs CELERY_BROKER_URL)"
 
 $(BIN)/python:
@@ -61,6 +63,7 @@ beat: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python bench/cart.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

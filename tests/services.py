@@ -10,3 +10,7 @@ requires_postgres = pytest.mark.skipif(
     not settings.USING_POSTGRES, reason="needs PostgreSQL: set DATABASE_URL=postgres://…"
 )
 requires_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL=redis://…")
+requires_broker = pytest.mark.skipif(
+    settings.CELERY_BROKER_URL.startswith("memory://"),
+    reason="needs a Celery broker: set CELERY_BROKER_URL=redis://…",
+)
