@@ -10,23 +10,7 @@ from .models import Author, Book, BookAuthor, Publisher
 class BookAdminForm(forms.ModelForm):
     class Meta:
         model = Book
-        fields = [
-            "isbn13",
-            "title",
-            "subtitle",
-            "slug",
-            "publisher",
-            "publication_date",
-            "language",
-            "format",
-            "pages",
-            "description",
-            "price",
-            "currency",
-            "stock",
-            "is_active",
-            "cover",
-        ]
+        fields = ["isbn13", *services.BOOK_FIELDS, "cover"]
 
     def clean_isbn13(self) -> str:
         # An ISBN-10, or one typed with hyphens, is stored as its ISBN-13.
