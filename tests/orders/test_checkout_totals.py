@@ -36,6 +36,15 @@ def test_threshold_of_the_book_price_law(user, price, shipping, total, vat):
     )
 
 
+@pytest.mark.parametrize(("price", "quantity"), [("47.90", 3), ("0.10", 3), ("33.33", 3)])
+def test_totals_that_binary_floats_cannot_hold_are_stored_exactly(user, price, quantity):
+    """143.70 + 0.01 is 143.70999… in floats: the database must still accept the order."""
+    order = place(user, (BookFactory(price=Decimal(price), stock=5), quantity))
+    order.refresh_from_db()
+    assert order.total == order.subtotal + order.shipping_total
+    assert order.total == Decimal(price) * quantity + order.shipping_total
+
+
 def test_threshold_counts_quantities(user):
     order = place(user, (BookFactory(price=Decimal("17.50")), 2))
     assert order.subtotal == Decimal("35.00")
