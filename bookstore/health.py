@@ -1,11 +1,17 @@
-"""Liveness and readiness probes for the load balancer and the orchestrator."""
+"""Liveness and readiness probes for the load balancer and the orchestrator.
+
+``HealthCheckMiddleware`` answers them before host validation and the HTTPS redirect:
+probes call the container by its address over plain HTTP (the Dockerfile's HEALTHCHECK
+does), which ``ALLOWED_HOSTS`` and ``SECURE_SSL_REDIRECT`` would otherwise refuse.
+"""
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
@@ -53,3 +59,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed, "checks": checks}, status=503)
     return JsonResponse({"status": "ok", "checks": checks})
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = PROBES.get(request.path)
+        if probe is not None and request.method in {"GET", "HEAD"}:
+            return probe(request)
+        return self.get_response(request)

@@ -37,3 +37,13 @@ def test_readyz_is_503_naming_the_broker_when_it_is_unreachable(client):
     assert response.status_code == 503
     assert response.json()["failed"] == ["broker"]
     assert settings.CELERY_BROKER_URL != "redis://127.0.0.1:1/0"
+
+
+def test_probes_answer_by_ip_over_http_whatever_the_allowed_hosts(client, settings):
+    """The container HEALTHCHECK and load balancers call http://<ip>:8000/healthz."""
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    # Every other page still refuses an unknown host.
+    assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400
