@@ -1,6 +1,8 @@
 """Storefront pages of the accounts app (session authentication, server-rendered).
 
 They call the same services as the API; a service's ``ValidationError`` goes back on the form.
+The forms that take a password or send an email share the API's strict ``auth`` allowance
+(``throttling.auth_throttled``): past it, a POST is answered 429 with ``Retry-After``.
 The verification and reset pages are where the emailed links land (``FRONTEND_URL``).
 """
 
@@ -12,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
@@ -27,11 +30,13 @@ from .forms import (
     form_errors_from,
 )
 from .models import Address, User
+from .throttling import auth_throttled
 
 RESET_SESSION_KEY = "_password_reset_token"
 ADDRESS_FIELDS = ("kind", "name", "line1", "line2", "postal_code", "city", "country", "phone", "is_default")
 
 
+@method_decorator(auth_throttled, name="dispatch")
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
@@ -46,6 +51,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def register(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -68,6 +74,7 @@ def register_done(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def verify_email(request: HttpRequest) -> HttpResponse:
     """GET shows a button (link scanners do not verify anyone); POST verifies."""
     token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
@@ -85,6 +92,7 @@ def verify_email(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -100,6 +108,7 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -113,6 +122,7 @@ def password_reset_done(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def password_reset_confirm(request: HttpRequest) -> HttpResponse:
     if "token" in request.GET:
         # Keep the token out of the address bar (and of Referer headers to other sites).
@@ -177,6 +187,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@auth_throttled
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from rest_framework.throttling import ScopedRateThrottle
 
+from apps.accounts.throttling import StorefrontAuthThrottle
 from tests.factories import UserFactory
 
 TOKEN_IN_LINK = re.compile(r"\?token=([A-Za-z0-9_\-.]+)")
@@ -24,22 +25,23 @@ def outbox():
     return mail.outbox
 
 
+def _auth_rate(monkeypatch, rate: str) -> None:
+    # DRF reads the rates into each throttle class when it is defined, so a settings override
+    # would not reach them: set the scope on the API's and the storefront's throttle alike.
+    for throttle in (ScopedRateThrottle, StorefrontAuthThrottle):
+        monkeypatch.setattr(throttle, "THROTTLE_RATES", {**throttle.THROTTLE_RATES, "auth": rate})
+
+
 @pytest.fixture
-def unthrottled_auth(settings):
+def unthrottled_auth(monkeypatch):
     """Lift the strict "auth" rate for tests that make many calls (the throttle has its own tests)."""
-    saved = ScopedRateThrottle.THROTTLE_RATES
-    ScopedRateThrottle.THROTTLE_RATES = {**saved, "auth": "1000/min"}
-    yield
-    ScopedRateThrottle.THROTTLE_RATES = saved
+    _auth_rate(monkeypatch, "1000/min")
 
 
 @pytest.fixture
-def strict_auth_throttle():
-    """The "auth" scope at 3 requests a minute."""
-    saved = ScopedRateThrottle.THROTTLE_RATES
-    ScopedRateThrottle.THROTTLE_RATES = {**saved, "auth": "3/min"}
-    yield
-    ScopedRateThrottle.THROTTLE_RATES = saved
+def strict_auth_throttle(monkeypatch):
+    """The "auth" scope at 3 requests a minute, for the API and the storefront forms."""
+    _auth_rate(monkeypatch, "3/min")
 
 
 @pytest.fixture
