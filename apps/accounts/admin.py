@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from .models import Address, User
@@ -43,13 +44,22 @@ class UserAdmin(BaseUserAdmin):
         "last_name",
         "is_active",
         "email_verified",
+        "deactivated_at",
         "is_staff",
         "date_joined",
         "last_login",
     )
-    list_filter = ("is_active", "email_verified", "is_staff", "is_superuser", "groups", "date_joined")
+    list_filter = (
+        "is_active",
+        "email_verified",
+        ("deactivated_at", admin.EmptyFieldListFilter),
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "date_joined",
+    )
     search_fields = ("email", "first_name", "last_name", "pending_email")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "deactivated_at")
     actions = ["deactivate_users", "activate_users"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -57,7 +67,16 @@ class UserAdmin(BaseUserAdmin):
         ("Email", {"fields": ("email_verified", "pending_email")}),
         (
             "Permissions",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {
+                "fields": (
+                    "is_active",
+                    "deactivated_at",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
         ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -77,13 +96,29 @@ class UserAdmin(BaseUserAdmin):
             readonly += PRIVILEGE_FIELDS
         return readonly
 
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        if not (change and "is_active" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # Ticking or unticking "active" is a deactivation or a reactivation: the services
+        # record it and end the sessions, as the actions do (the admin saves in one transaction).
+        active = obj.is_active
+        obj.is_active = not active
+        super().save_model(request, obj, form, change)
+        if active:
+            user_activate(user=obj)
+        else:
+            user_deactivate(user=obj)
+
     @admin.action(description="Deactivate the selected users (they are signed out)", permissions=["change"])
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         # An administrator cannot lock themselves out by mistake.
         queryset = queryset.exclude(pk=request.user.pk)
         if not request.user.is_superuser:
             queryset = queryset.exclude(is_superuser=True)
-        users = list(queryset.filter(is_active=True))
+        # Accounts that never verified their address are inactive already, but deactivating
+        # them still matters: it stops their emailed link from activating them.
+        users = list(queryset.filter(deactivated_at=None))
         for user in users:
             user_deactivate(user=user)
         self.message_user(request, f"{len(users)} user(s) deactivated.", messages.SUCCESS)

@@ -27,6 +27,13 @@ class InvalidToken(ApplicationError):
     title = "The link is invalid or has expired."
 
 
+class AccountDeactivated(InvalidToken):
+    """A valid link of an account an administrator deactivated: it cannot activate it."""
+
+    code = "account_disabled"
+    title = "This account is disabled."
+
+
 class AccountInactive(ApplicationError):
     """Correct credentials, but the account may not sign in."""
 

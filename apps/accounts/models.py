@@ -65,6 +65,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     pending_email = models.EmailField(
         "new email address awaiting verification", max_length=254, blank=True, default=""
     )
+    # Set by an administrator's deactivation (``services.user_deactivate``), cleared by a
+    # reactivation. ``is_active`` alone cannot say it: an account that has not verified its
+    # address yet is inactive too, and following its link would activate it.
+    deactivated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an administrator disabled the account; no link can activate it meanwhile.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -81,7 +90,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
                 violation_error_message="A user with that email address already exists.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deactivated_at__isnull=True) | models.Q(is_active=False),
+                name="accounts_user_deactivated_is_inactive",
+                violation_error_message="A deactivated account cannot be active: reactivate it instead.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,4 +43,6 @@ def user_inactive_reason(*, email: str, password: str) -> str | None:
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
     if user is None or user.is_active or not user.check_password(password):
         return None
-    return "account_disabled" if user.email_verified else "email_not_verified"
+    if user.email_verified or user.deactivated_at is not None:
+        return "account_disabled"
+    return "email_not_verified"

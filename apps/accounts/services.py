@@ -11,12 +11,13 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from bookstore.mail import email_send
 
-from .exceptions import InvalidToken
+from .exceptions import AccountDeactivated, InvalidToken
 from .models import Address, User
 from .tokens import (
     email_verification_tokens,
@@ -122,8 +123,11 @@ def verification_email_send(*, user: User, address: str) -> None:
     new account.
 
     A request overtaken by a newer one (another email change) sends nothing, so an address
-    never receives a link that would verify a different one; running twice is harmless.
+    never receives a link that would verify a different one; running twice is harmless. An
+    account an administrator deactivated is sent nothing.
     """
+    if user.deactivated_at is not None:
+        return
     awaiting = user.pending_email or ("" if user.email_verified else user.email)
     if not awaiting or awaiting.lower() != address.lower():
         return
@@ -146,8 +150,11 @@ def verification_email_resend(*, email: str) -> None:
     """Send the verification link again to an account that has not been verified yet.
 
     Says nothing about whether the account exists (the caller answers the same either way).
+    An account an administrator deactivated is not one that waits for verification.
     """
-    user = User.objects.filter(email__iexact=email.strip(), email_verified=False, is_active=False).first()
+    user = User.objects.filter(
+        email__iexact=email.strip(), email_verified=False, is_active=False, deactivated_at=None
+    ).first()
     if user is not None:
         with transaction.atomic():
             _verification_email_enqueue(user, user.email)
@@ -158,12 +165,17 @@ def user_email_verify(*, token: str) -> User:
 
     A token works once: verifying changes the state it was made from. A malformed, forged,
     used or expired token is refused with ``InvalidToken``; so is a change to an address that
-    another account took in the meantime.
+    another account took in the meantime. An account an administrator deactivated stays
+    deactivated whatever link it holds (``AccountDeactivated``, a 400 too).
     """
     with transaction.atomic():
         user = token_user(email_verification_tokens, token, lock=True)
         if user is None:
             raise InvalidToken("This verification link is invalid, has already been used or has expired.")
+        if user.deactivated_at is not None:
+            raise AccountDeactivated(
+                "This account has been disabled by the shop; the link cannot activate it. Contact the shop."
+            )
         if user.pending_email:
             if _email_is_taken(email=user.pending_email, exclude=user):
                 raise InvalidToken("This email address now belongs to another account.")
@@ -263,22 +275,28 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
 
 
 def user_deactivate(*, user: User) -> User:
-    """Disable an account: it can no longer sign in, and every session it had ends.
+    """Disable an account, verified or not: it can no longer sign in, and every session it had ends.
 
-    Refresh tokens are blacklisted; access tokens stop working at once too, since simplejwt
-    checks ``is_active`` on every request.
+    The deactivation is recorded (``deactivated_at``, kept from the first one when repeated):
+    an account that never verified its address is inactive already, and its emailed link
+    must not activate it now (``user_email_verify`` refuses; no new link is sent). Refresh
+    tokens are blacklisted; access tokens stop working at once too, since simplejwt checks
+    ``is_active`` on every request.
     """
     with transaction.atomic():
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        user.deactivated_at = user.deactivated_at or timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
         refresh_tokens_blacklist_all(user=user)
     return user
 
 
 def user_activate(*, user: User) -> User:
-    """Let an account sign in again (an administrator's decision, verified or not)."""
+    """Let an account sign in again (an administrator's decision, verified or not); ends a
+    deactivation."""
     user.is_active = True
-    user.save(update_fields=["is_active"])
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
     return user
 
 

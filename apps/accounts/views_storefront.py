@@ -18,7 +18,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
-from .exceptions import AddressNotFound, InvalidToken
+from .exceptions import AccountDeactivated, AddressNotFound, InvalidToken
 from .forms import (
     AddressForm,
     EmailForm,
@@ -84,6 +84,8 @@ def verify_email(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/verify_email.html", {"state": "confirm", "token": token})
     try:
         user = services.user_email_verify(token=token)
+    except AccountDeactivated:
+        return render(request, "accounts/verify_email.html", {"state": "disabled"}, status=400)
     except InvalidToken as error:
         return render(
             request, "accounts/verify_email.html", {"state": "invalid", "error": error.message}, status=400
