@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +29,11 @@ from .tokens import (
 
 VERIFY_EMAIL_PATH = "/accounts/verify-email/"
 RESET_LINK_PATH = "/accounts/password-reset/confirm/"
+LOGIN_PATH = "/accounts/login/"
+RESET_REQUEST_PATH = "/accounts/password-reset/"
+# However many times (and from however many clients) someone registers with an address that
+# has an account, its owner gets at most one notice in this many seconds.
+ACCOUNT_EXISTS_NOTICE_INTERVAL = 15 * 60
 
 USER_EDITABLE_FIELDS = ("first_name", "last_name")
 ADDRESS_FIELDS = ("kind", "name", "line1", "line2", "postal_code", "city", "country", "phone", "is_default")
@@ -51,9 +57,11 @@ def _email_is_taken(*, email: str, exclude: User | None = None) -> bool:
 
 
 def _link(path: str, token: str) -> str:
+    """A storefront URL (``FRONTEND_URL``), with ``?token=`` when a token is given."""
     from django.conf import settings
 
-    return f"{settings.FRONTEND_URL.rstrip('/')}{path}?token={token}"
+    query = f"?token={token}" if token else ""
+    return f"{settings.FRONTEND_URL.rstrip('/')}{path}{query}"
 
 
 def _enqueue_on_commit(task: Any, *args: Any) -> None:
@@ -87,34 +95,66 @@ def refresh_tokens_blacklist_all(*, user: User) -> int:
 # --- Registration and verification --------------------------------------------------------
 
 
-def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User:
-    """Create an inactive, unverified account and send the verification email after commit.
+def _account_exists_notice_enqueue(user: User) -> None:
+    if cache.add(f"accounts:account-exists-notice:{user.pk}", 1, ACCOUNT_EXISTS_NOTICE_INTERVAL):
+        from .tasks import account_exists_email_send
 
-    The email must not belong to another account whatever its case, and the password must pass
-    Django's validators (judged against the new user's name and email). The account cannot
-    sign in until the emailed link is followed.
+        _enqueue_on_commit(account_exists_email_send, user.pk)
+
+
+def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "") -> User | None:
+    """Create an inactive, unverified account and send the verification email after commit;
+    return it, or None when the address already has an account.
+
+    Registration does not reveal which addresses have accounts: for a taken address (whatever
+    its case) nothing is created and the account's owner is emailed instead (sign in, reset the
+    password, or verify a pending account; at most one such notice every
+    ``ACCOUNT_EXISTS_NOTICE_INTERVAL``), so the caller answers alike in both cases. The
+    password must pass Django's validators (judged against the new user's name and email), for
+    a taken address too, and is hashed either way, so that neither the answer nor its delay
+    tells the two apart. The account cannot sign in until the emailed link is followed.
     """
     email = User.objects.normalize_email(email.strip())
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), is_active=False)
-    errors: dict[str, list[str]] = {}
-    if _email_is_taken(email=email):
-        errors["email"] = ["An account with this email address already exists."]
-    try:
-        _password_validate(password=password, user=user)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
+    _password_validate(password=password, user=user)
     user.set_password(password)
-    user.full_clean(exclude=["password", "email"])
-    try:
-        with transaction.atomic():
-            user.save()
-            _verification_email_enqueue(user, user.email)
-    except IntegrityError:
-        # Another registration with this address won the race since the check above.
-        raise ValidationError({"email": ["An account with this email address already exists."]}) from None
-    return user
+    user.full_clean(exclude=["password", "email"], validate_unique=False, validate_constraints=False)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save()
+                _verification_email_enqueue(user, user.email)
+        except IntegrityError:
+            # Another registration with this address won the race since the lookup above.
+            existing = User.objects.filter(email__iexact=email).first()
+            if existing is None:
+                raise
+        else:
+            return user
+    with transaction.atomic():
+        _account_exists_notice_enqueue(existing)
+    return None
+
+
+def account_exists_email_send(*, user: User) -> None:
+    """Tell the owner of ``user``'s address that someone tried to register with it, with what
+    they can do: sign in or reset the password; verify the account if it is still pending
+    (a fresh link); contact the shop if an administrator disabled it."""
+    pending = not user.email_verified and not user.is_active and user.deactivated_at is None
+    verify_url = _link(VERIFY_EMAIL_PATH, token_make(email_verification_tokens, user)) if pending else ""
+    email_send(
+        template="accounts/account_exists",
+        context={
+            "user": user,
+            "login_url": _link(LOGIN_PATH, ""),
+            "reset_url": _link(RESET_REQUEST_PATH, ""),
+            "verify_url": verify_url,
+            "disabled": user.deactivated_at is not None,
+            "valid_hours": email_verification_tokens.timeout // 3600,
+        },
+        to=[user.email],
+    )
 
 
 def verification_email_send(*, user: User, address: str) -> None:

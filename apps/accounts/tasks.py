@@ -44,3 +44,12 @@ def password_reset_email_send(user_id: int) -> None:
         logger.info("password reset email: user %s is gone", user_id)
         return
     services.password_reset_email_send(user=user)
+
+
+@shared_task(**RETRY_OPTIONS)
+def account_exists_email_send(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        logger.info("account exists email: user %s is gone", user_id)
+        return
+    services.account_exists_email_send(user=user)

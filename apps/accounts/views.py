@@ -108,18 +108,29 @@ class LogoutView(_AuthView):
 # --- Registration and verification --------------------------------------------------------
 
 
+REGISTER_ACCEPTED = (
+    "Check the inbox of this address to continue: it has been sent a link to confirm it, "
+    "or, if it already has an account, a message saying how to sign in."
+)
+
+
 class RegisterView(_AuthView):
     @extend_schema(
         tags=AUTH_TAG,
         summary="Create an account (inactive until its email address is verified)",
+        description="Always 202 for valid input, whether or not the address already has an account "
+        "(no account enumeration): a new address is sent a verification link, and the account "
+        "stays inactive until it is followed (`auth/verify-email/`); an address that has an "
+        "account is sent a notice instead, and nothing is created. Invalid input (a bad email, a "
+        "password Django's validators refuse) is a 400 with field errors.",
         request=RegisterInputSerializer,
-        responses={201: UserOutputSerializer},
+        responses={202: DetailSerializer},
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_register(**serializer.validated_data)
-        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        services.user_register(**serializer.validated_data)
+        return Response({"detail": REGISTER_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
 class VerifyEmailView(_AuthView):

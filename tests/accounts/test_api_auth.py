@@ -51,13 +51,10 @@ def test_register_creates_an_inactive_account_and_emails_a_verification_link(
     settings.FRONTEND_URL = "https://shop.example"
     response = register(api_client, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["email"] == "Zoe.Martin@example.com"
-    assert body["first_name"] == "Zoé"
-    assert body["email_verified"] is False
-    assert "password" not in body
-    user = User.objects.get(pk=body["id"])
+    assert response.status_code == 202, response.content
+    assert response.json()["detail"].startswith("Check the inbox of this address")
+    user = User.objects.get(email="Zoe.Martin@example.com")
+    assert user.first_name == "Zoé"
     assert not user.is_active
     assert not user.email_verified
     assert user.check_password(GOOD_PASSWORD)
@@ -77,7 +74,7 @@ def test_no_email_is_sent_when_registration_is_rolled_back(api_client, outbox):
     response = api_client.post(
         "/api/v1/auth/register/", {"email": "a@example.com", "password": GOOD_PASSWORD}
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert outbox == []
 
 
@@ -136,14 +133,86 @@ def test_expired_or_forged_verification_token_is_a_clear_400(api_client, setting
     assert api_client.post("/api/v1/auth/verify-email/", {"token": fresh}).status_code == 200
 
 
-def test_register_refuses_a_taken_email_whatever_its_case(
+def test_register_answers_a_taken_email_like_a_new_one_and_emails_its_owner(
+    api_client, django_capture_on_commit_callbacks, outbox, settings
+):
+    settings.FRONTEND_URL = "https://shop.example"
+    owner = UserFactory(email="taken@example.com", first_name="Inès", password="her-own-password-1")
+    new = register(api_client, django_capture_on_commit_callbacks, email="fresh@example.com")
+    outbox.clear()
+
+    taken = register(api_client, django_capture_on_commit_callbacks, email="TAKEN@example.com")
+
+    # Same status, same body: the caller cannot tell which address had an account.
+    assert taken.status_code == new.status_code == 202
+    assert taken.json() == new.json()
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password("her-own-password-1")
+    assert owner.first_name == "Inès"
+
+    [notice] = outbox
+    assert notice.to == ["taken@example.com"]
+    assert notice.subject == "Vous avez déjà un compte à la Librairie"
+    html = notice.alternatives[0].content
+    for part in (notice.body, html):
+        assert "Bonjour Inès" in part
+        assert "https://shop.example/accounts/login/" in part
+        assert "https://shop.example/accounts/password-reset/" in part
+        assert "?token=" not in part
+
+
+def test_registering_a_pending_address_again_sends_a_fresh_verification_link(
     api_client, django_capture_on_commit_callbacks, outbox
 ):
-    UserFactory(email="taken@example.com")
-    response = register(api_client, django_capture_on_commit_callbacks, email="TAKEN@example.com")
-    assert response.status_code == 400
-    assert "email" in response.json()["errors"]
-    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+    register(api_client, django_capture_on_commit_callbacks)
+    outbox.clear()
+    again = register(api_client, django_capture_on_commit_callbacks, password="Another-Good-Pass-99")
+    assert again.status_code == 202
+    [notice] = outbox
+    assert "déjà un compte" in notice.subject
+    token = link_token(notice, "/accounts/verify-email/")
+    assert api_client.post("/api/v1/auth/verify-email/", {"token": token}).status_code == 200
+    # The first registration's password stands; the second one was not applied.
+    assert obtain(api_client, "zoe.martin@example.com", GOOD_PASSWORD).status_code == 200
+    assert obtain(api_client, "zoe.martin@example.com", "Another-Good-Pass-99").status_code == 401
+
+
+def test_a_deactivated_address_is_told_to_contact_the_shop(
+    api_client, django_capture_on_commit_callbacks, outbox
+):
+    from apps.accounts.services import user_deactivate
+
+    user_deactivate(user=UserFactory(email="gone@example.com", is_active=False, email_verified=False))
+    response = register(api_client, django_capture_on_commit_callbacks, email="gone@example.com")
+    assert response.status_code == 202
+    [notice] = outbox
+    assert "désactivé" in notice.body
+    assert "?token=" not in notice.body
+
+
+def test_repeated_registrations_of_a_taken_address_send_one_notice(
+    api_client, django_capture_on_commit_callbacks, outbox, user
+):
+    for client_ip in ("198.51.100.7", "203.0.113.9", "192.0.2.1"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = APIClient().post(
+                "/api/v1/auth/register/",
+                {"email": user.email, "password": GOOD_PASSWORD},
+                REMOTE_ADDR=client_ip,
+            )
+        assert response.status_code == 202
+    assert [message.to for message in outbox] == [[user.email]]
+
+
+def test_register_still_refuses_a_bad_password_for_a_taken_address(
+    api_client, django_capture_on_commit_callbacks, outbox, user
+):
+    # Validation does not depend on the address having an account, so it reveals nothing.
+    taken = register(api_client, django_capture_on_commit_callbacks, email=user.email, password="short")
+    new = register(api_client, django_capture_on_commit_callbacks, email="new@example.com", password="short")
+    assert taken.status_code == new.status_code == 400
+    assert taken.json()["errors"] == new.json()["errors"]
     assert outbox == []
 
 
@@ -179,8 +248,8 @@ def test_register_ignores_attempts_to_set_privileges(api_client, django_capture_
         is_active=True,
         email_verified=True,
     )
-    assert response.status_code == 201
-    user = User.objects.get(pk=response.json()["id"])
+    assert response.status_code == 202
+    user = User.objects.get(email__iexact="zoe.martin@example.com")
     assert (user.is_staff, user.is_superuser, user.is_active, user.email_verified) == (
         False,
         False,

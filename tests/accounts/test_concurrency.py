@@ -1,14 +1,18 @@
-"""Concurrent writes to one user's address book, on PostgreSQL (row locks)."""
+"""Concurrent writes on PostgreSQL: one user's address book (row locks), one address registered twice."""
 
 import threading
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
+from rest_framework.test import APIClient
 
 from apps.accounts.models import Address
 from apps.accounts.services import address_create
 from tests.factories import UserFactory
 from tests.services import requires_postgres
+
+User = get_user_model()
 
 ADDRESS = {
     "kind": "shipping",
@@ -54,3 +58,44 @@ def test_address_list_query_count_does_not_grow(user_client, user, django_assert
     with django_assert_max_num_queries(3):
         response = user_client.get("/api/v1/me/addresses/")
     assert response.json()["count"] == 5
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registrations_of_one_address_make_one_account_and_answer_alike(outbox):
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def register(n: int) -> None:
+        try:
+            client = APIClient(REMOTE_ADDR=f"198.51.100.{n}")
+            barrier.wait(timeout=10)
+            response = client.post(
+                "/api/v1/auth/register/",
+                {
+                    "email": "Race@Example.com" if n % 2 else "race@example.com",
+                    "password": "Lecture-du-soir-2026",
+                },
+            )
+            statuses.append(response.status_code)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert statuses == [202] * 4
+    assert User.objects.filter(email__iexact="race@example.com").count() == 1
+    # The winner is sent its verification link; the owner hears once about the other attempts.
+    subjects = sorted(message.subject for message in outbox)
+    assert subjects == [
+        "Confirmez votre adresse email — Librairie",
+        "Vous avez déjà un compte à la Librairie",
+    ]

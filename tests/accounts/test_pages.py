@@ -154,9 +154,25 @@ def test_register_page_shows_field_errors(browser, user):
         browser, "/accounts/register/", {"email": user.email, "new_password1": "123", "new_password2": "123"}
     )
     html = response.content.decode()
-    assert "existe déjà" in html or "already exists" in html
     assert "trop court" in html
+    # A taken address is not reported on the form: registration reveals no account.
+    assert "existe déjà" not in html
+    assert "already exists" not in html
     assert User.objects.count() == 1
+
+
+def test_register_page_answers_alike_for_a_taken_address(
+    browser, user, outbox, django_capture_on_commit_callbacks
+):
+    form = {"email": user.email.upper(), "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(browser, "/accounts/register/", form)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/register/done/"
+    assert User.objects.count() == 1
+    [notice] = outbox
+    assert notice.to == [user.email]
+    assert "déjà un compte" in notice.subject
 
 
 # --- Password reset -----------------------------------------------------------------------
