@@ -30,3 +30,10 @@ class InUse(Conflict):
 
     code = "in_use"
     title = "Books still refer to this record."
+
+
+class SlugTaken(Conflict):
+    """Another author or publisher already has this slug (slugs name them in URLs)."""
+
+    code = "slug_taken"
+    title = "This slug is already in use."

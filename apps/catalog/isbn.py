@@ -29,6 +29,10 @@ def isbn_normalize(value: str) -> str:
     compact = _SEPARATORS.sub("", str(value)).upper()
     if compact.startswith("ISBN"):
         compact = compact[4:].lstrip(":")
+    if not compact.isascii():
+        # \d, isdigit() and int() also take Arabic-Indic or full-width digits, which would be
+        # stored as an ISBN no one can look up.
+        raise InvalidIsbn("An ISBN is written with the digits 0-9 (and X for an ISBN-10).")
     if len(compact) == 13 and compact.isdigit():
         if compact[:3] not in {"978", "979"}:
             raise InvalidIsbn("An ISBN-13 starts with 978 or 979.")

@@ -76,7 +76,8 @@ def book_get(*, key: str, include_inactive: bool = False) -> Book:
     isbn = isbn_parse(key) if len(key) in (10, 13) else None
     if isbn is not None:
         lookup: dict[str, Any] = {"isbn13": isbn}
-    elif key.isdigit():
+    elif key.isascii() and key.isdigit():
+        # isdigit() alone accepts "³" and other digits int() refuses.
         lookup = {"pk": int(key)}
     else:
         lookup = {"slug": key}

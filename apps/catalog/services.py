@@ -8,7 +8,8 @@ title, authors, publisher or description it changed.
 import io
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ForeignObjectRel, ProtectedError, RestrictedError
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
@@ -26,7 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from apps.categories.models import Category
 from bookstore.cache import catalog_version_bump
 
-from .exceptions import DuplicateIsbn, InUse, InvalidCover, OutOfStock
+from .exceptions import DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
 from .isbn import isbn_normalize
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 
@@ -133,10 +134,30 @@ def _unique_slug(model: type[Author] | type[Publisher], name: str, *, exclude_pk
     return slug
 
 
+@contextmanager
+def _slug_unique(slug: str) -> Iterator[None]:
+    """The write inside may only fail on the unique slug: that is a 409 naming the field.
+
+    A savepoint, so that the caller's transaction survives; catching the violation (rather
+    than looking first) also covers two requests claiming the same slug at once.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        raise SlugTaken(
+            f"The slug '{slug}' is already in use.", errors={"slug": ["This slug is already in use."]}
+        ) from error
+
+
 def author_create(*, name: str, slug: str = "", bio: str = "") -> Author:
-    """Create an author; the slug is made from the name (and made unique) when not given."""
-    with transaction.atomic():
-        author = Author.objects.create(name=name, slug=slug or _unique_slug(Author, name), bio=bio)
+    """Create an author; the slug is made from the name (and made unique) when not given.
+
+    A slug another author has is refused (``SlugTaken``, 409).
+    """
+    slug = slug or _unique_slug(Author, name)
+    with _slug_unique(slug):
+        author = Author.objects.create(name=name, slug=slug, bio=bio)
     catalog_version_bump()
     return author
 
@@ -144,14 +165,18 @@ def author_create(*, name: str, slug: str = "", bio: str = "") -> Author:
 def author_update(
     *, author: Author, name: str | None = None, slug: str | None = None, bio: str | None = None
 ) -> Author:
-    """Change an author; a new name is written into the search document of their books."""
+    """Change an author; a new name is written into the search document of their books.
+
+    A slug another author has is refused (``SlugTaken``, 409) and nothing is changed.
+    """
     with transaction.atomic():
         changed = [f for f, v in (("name", name), ("slug", slug), ("bio", bio)) if v is not None]
         for field, value in (("name", name), ("slug", slug), ("bio", bio)):
             if value is not None:
                 setattr(author, field, value)
         if changed:
-            author.save(update_fields=[*changed, "updated_at"])
+            with _slug_unique(author.slug):
+                author.save(update_fields=[*changed, "updated_at"])
         if name is not None:
             book_search_vector_refresh(book_ids=author.book_authors.values_list("book_id", flat=True))
     catalog_version_bump()
@@ -169,15 +194,22 @@ def author_delete(*, author: Author) -> None:
 
 
 def publisher_create(*, name: str, slug: str = "") -> Publisher:
-    """Create a publisher; the slug is made from the name (and made unique) when not given."""
-    with transaction.atomic():
-        publisher = Publisher.objects.create(name=name, slug=slug or _unique_slug(Publisher, name))
+    """Create a publisher; the slug is made from the name (and made unique) when not given.
+
+    A slug another publisher has is refused (``SlugTaken``, 409).
+    """
+    slug = slug or _unique_slug(Publisher, name)
+    with _slug_unique(slug):
+        publisher = Publisher.objects.create(name=name, slug=slug)
     catalog_version_bump()
     return publisher
 
 
 def publisher_update(*, publisher: Publisher, name: str | None = None, slug: str | None = None) -> Publisher:
-    """Change a publisher; a new name is written into the search document of its books."""
+    """Change a publisher; a new name is written into the search document of its books.
+
+    A slug another publisher has is refused (``SlugTaken``, 409) and nothing is changed.
+    """
     with transaction.atomic():
         changed = [f for f, v in (("name", name), ("slug", slug)) if v is not None]
         if name is not None:
@@ -185,7 +217,8 @@ def publisher_update(*, publisher: Publisher, name: str | None = None, slug: str
         if slug is not None:
             publisher.slug = slug
         if changed:
-            publisher.save(update_fields=[*changed, "updated_at"])
+            with _slug_unique(publisher.slug):
+                publisher.save(update_fields=[*changed, "updated_at"])
         if name is not None:
             book_search_vector_refresh(book_ids=publisher.books.values_list("pk", flat=True))
     catalog_version_bump()

@@ -9,6 +9,8 @@ from rest_framework.response import Response
 
 from bookstore.api.pagination import PageNumberPagination
 from bookstore.api.permissions import IsStaffOrReadOnly
+from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
+from bookstore.api.serializers import ProblemSerializer
 from bookstore.cache import cached_read
 
 from . import selectors, services
@@ -39,6 +41,17 @@ PAGE_SIZE = OpenApiParameter(
     OpenApiParameter.QUERY,
     description="Books per page (20 by default, 100 at most).",
 )
+DUPLICATE_ISBN = {
+    (409, PROBLEM): OpenApiResponse(
+        ProblemSerializer, description="Another book has this ISBN (`duplicate_isbn`)."
+    )
+}
+SLUG_TAKEN = {
+    (409, PROBLEM): OpenApiResponse(ProblemSerializer, description="The slug is in use (`slug_taken`).")
+}
+IN_USE = {
+    (409, PROBLEM): OpenApiResponse(ProblemSerializer, description="Books still refer to it (`in_use`).")
+}
 FACETS = OpenApiParameter(
     "facets",
     OpenApiTypes.BOOL,
@@ -95,9 +108,13 @@ def _json_facets(facets: dict) -> dict:
         description="Active books, filtered, searched and paginated, with the facets of the filtered list.",
     ),
     retrieve=extend_schema(parameters=[BOOK_KEY], responses=BookDetailOutputSerializer),
-    create=extend_schema(request=BookInputSerializer, responses={201: BookDetailOutputSerializer}),
+    create=extend_schema(
+        request=BookInputSerializer, responses={201: BookDetailOutputSerializer, **DUPLICATE_ISBN}
+    ),
     partial_update=extend_schema(
-        parameters=[BOOK_KEY], request=BookInputSerializer(partial=True), responses=BookDetailOutputSerializer
+        parameters=[BOOK_KEY],
+        request=BookInputSerializer(partial=True),
+        responses={200: BookDetailOutputSerializer, **DUPLICATE_ISBN},
     ),
     destroy=extend_schema(
         parameters=[BOOK_KEY],
@@ -196,11 +213,13 @@ class _SlugViewSet(
 
 
 @extend_schema_view(
-    create=extend_schema(request=AuthorInputSerializer, responses={201: AuthorOutputSerializer}),
-    partial_update=extend_schema(
-        request=AuthorInputSerializer(partial=True), responses=AuthorOutputSerializer
+    create=extend_schema(
+        request=AuthorInputSerializer, responses={201: AuthorOutputSerializer, **SLUG_TAKEN}
     ),
-    destroy=extend_schema(responses={204: None}),
+    partial_update=extend_schema(
+        request=AuthorInputSerializer(partial=True), responses={200: AuthorOutputSerializer, **SLUG_TAKEN}
+    ),
+    destroy=extend_schema(responses={204: None, **IN_USE}),
 )
 class AuthorViewSet(_SlugViewSet):
     serializer_class = AuthorOutputSerializer
@@ -227,11 +246,14 @@ class AuthorViewSet(_SlugViewSet):
 
 
 @extend_schema_view(
-    create=extend_schema(request=PublisherInputSerializer, responses={201: PublisherOutputSerializer}),
-    partial_update=extend_schema(
-        request=PublisherInputSerializer(partial=True), responses=PublisherOutputSerializer
+    create=extend_schema(
+        request=PublisherInputSerializer, responses={201: PublisherOutputSerializer, **SLUG_TAKEN}
     ),
-    destroy=extend_schema(responses={204: None}),
+    partial_update=extend_schema(
+        request=PublisherInputSerializer(partial=True),
+        responses={200: PublisherOutputSerializer, **SLUG_TAKEN},
+    ),
+    destroy=extend_schema(responses={204: None, **IN_USE}),
 )
 class PublisherViewSet(_SlugViewSet):
     serializer_class = PublisherOutputSerializer
