@@ -75,7 +75,8 @@ class CategoryInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Slug of the new parent; null moves the category to the root.",
     )
-    position = serializers.IntegerField(min_value=0, required=False)
+    # The column is a PostgreSQL integer: a larger number would fail in the database.
+    position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
 
     def validate_parent(self, slug: str | None) -> Category | None:

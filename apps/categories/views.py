@@ -1,8 +1,10 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from bookstore.api.permissions import IsStaffOrReadOnly
+from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
+from bookstore.api.serializers import ProblemSerializer
 from bookstore.cache import cached_read
 
 from . import selectors, services
@@ -20,7 +22,15 @@ from .serializers import CategoryDetailSerializer, CategoryInputSerializer, Cate
         responses=CategoryDetailSerializer,
         description="Giving `parent` moves the category with its whole subtree; a cycle is refused.",
     ),
-    destroy=extend_schema(responses={204: None}, description="Refused (409) while it has books or children."),
+    destroy=extend_schema(
+        responses={
+            204: None,
+            (409, PROBLEM): OpenApiResponse(
+                ProblemSerializer, description="It still has books or children (`category_not_empty`)."
+            ),
+        },
+        description="Refused (409) while it has books or children.",
+    ),
 )
 class CategoryViewSet(viewsets.GenericViewSet):
     permission_classes = [IsStaffOrReadOnly]
