@@ -298,6 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_SCHEMA_CLASS": "bookstore.api.schema.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "bookstore.api.metadata.Metadata",
     "EXCEPTION_HANDLER": "bookstore.api.exceptions.problem_exception_handler",
     "NON_FIELD_ERRORS_KEY": "non_field_errors",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

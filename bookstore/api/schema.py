@@ -8,13 +8,30 @@ from .serializers import ProblemSerializer
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        self._query_parameters = {p["name"] for p in parameters if p["in"] == "query"}
+        return parameters
+
+    def _filters_query(self) -> bool:
+        """A list whose query is read by a FilterSet answers 400 to a value it refuses."""
+        return (
+            self.method == "GET"
+            and self._is_list_view()
+            and bool(
+                getattr(self.view, "filterset_class", None) or getattr(self.view, "filterset_fields", None)
+            )
+        )
+
     def _error_statuses(self) -> list[str]:
+        query = getattr(self, "_query_parameters", set())
         statuses = []
-        if self.method in {"POST", "PUT", "PATCH"}:
+        if self.method in {"POST", "PUT", "PATCH"} or self._filters_query():
             statuses.append("400")
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses += ["401", "403"]
-        if "{" in self.path:
+        # A page past the last one (or not a number) is DRF's 404 "Invalid page".
+        if "{" in self.path or (self.method == "GET" and "page" in query):
             statuses.append("404")
         if self.view.get_throttles():
             statuses.append("429")

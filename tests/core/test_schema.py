@@ -52,3 +52,33 @@ def test_token_response_documents_the_cart_merge_report(schema):
     ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     properties = schema["components"]["schemas"][ref]["properties"]
     assert {"access", "refresh", "cart_merge"} <= set(properties)
+
+
+def _problem_statuses(operation: dict) -> set[str]:
+    return {
+        status
+        for status, response in operation["responses"].items()
+        if "application/problem+json" in response.get("content", {})
+    }
+
+
+def test_lists_document_the_404_of_a_page_out_of_range(schema):
+    for path in ("/api/v1/books/", "/api/v1/authors/", "/api/v1/publishers/", "/api/v1/orders/"):
+        assert "404" in _problem_statuses(schema["paths"][path]["get"]), path
+
+
+def test_a_filtered_list_documents_the_400_of_a_refused_filter(schema):
+    assert "400" in _problem_statuses(schema["paths"]["/api/v1/books/"]["get"])
+    assert "400" not in schema["paths"]["/api/v1/books/{key}/"]["get"]["responses"]
+    assert "400" not in schema["paths"]["/api/v1/authors/"]["get"]["responses"]
+
+
+def test_catalogue_conflicts_are_documented(schema):
+    paths = schema["paths"]
+    assert "409" in _problem_statuses(paths["/api/v1/books/"]["post"])
+    assert "409" in _problem_statuses(paths["/api/v1/books/{key}/"]["patch"])
+    for kind in ("authors", "publishers"):
+        assert "409" in _problem_statuses(paths[f"/api/v1/{kind}/"]["post"])
+        assert "409" in _problem_statuses(paths[f"/api/v1/{kind}/{{slug}}/"]["patch"])
+        assert "409" in _problem_statuses(paths[f"/api/v1/{kind}/{{slug}}/"]["delete"])
+    assert "409" in _problem_statuses(paths["/api/v1/categories/{slug}/"]["delete"])
