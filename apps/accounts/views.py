@@ -118,19 +118,20 @@ class RegisterView(_AuthView):
     @extend_schema(
         tags=AUTH_TAG,
         summary="Create an account (inactive until its email address is verified)",
-        description="Always 202 for valid input, whether or not the address already has an account "
-        "(no account enumeration): a new address is sent a verification link, and the account "
-        "stays inactive until it is followed (`auth/verify-email/`); an address that has an "
-        "account is sent a notice instead, and nothing is created. Invalid input (a bad email, a "
-        "password Django's validators refuse) is a 400 with field errors.",
+        description="201 with the same body for all valid input, whether or not the address already "
+        "has an account (no account enumeration): a new address gets an inactive account and a "
+        "verification link, and the account stays inactive until it is followed "
+        "(`auth/verify-email/`); an address that has an account is sent a notice instead, and "
+        "nothing more is created. Invalid input (a bad email, a password Django's validators "
+        "refuse) is a 400 with field errors.",
         request=RegisterInputSerializer,
-        responses={202: DetailSerializer},
+        responses={201: DetailSerializer},
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_register(**serializer.validated_data)
-        return Response({"detail": REGISTER_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": REGISTER_ACCEPTED}, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(_AuthView):

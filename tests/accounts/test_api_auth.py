@@ -51,7 +51,7 @@ def test_register_creates_an_inactive_account_and_emails_a_verification_link(
     settings.FRONTEND_URL = "https://shop.example"
     response = register(api_client, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 202, response.content
+    assert response.status_code == 201, response.content
     assert response.json()["detail"].startswith("Check the inbox of this address")
     user = User.objects.get(email="Zoe.Martin@example.com")
     assert user.first_name == "Zoé"
@@ -74,7 +74,7 @@ def test_no_email_is_sent_when_registration_is_rolled_back(api_client, outbox):
     response = api_client.post(
         "/api/v1/auth/register/", {"email": "a@example.com", "password": GOOD_PASSWORD}
     )
-    assert response.status_code == 202
+    assert response.status_code == 201
     assert outbox == []
 
 
@@ -144,7 +144,7 @@ def test_register_answers_a_taken_email_like_a_new_one_and_emails_its_owner(
     taken = register(api_client, django_capture_on_commit_callbacks, email="TAKEN@example.com")
 
     # Same status, same body: the caller cannot tell which address had an account.
-    assert taken.status_code == new.status_code == 202
+    assert taken.status_code == new.status_code == 201
     assert taken.json() == new.json()
     assert User.objects.filter(email__iexact="taken@example.com").count() == 1
     owner.refresh_from_db()
@@ -168,7 +168,7 @@ def test_registering_a_pending_address_again_sends_a_fresh_verification_link(
     register(api_client, django_capture_on_commit_callbacks)
     outbox.clear()
     again = register(api_client, django_capture_on_commit_callbacks, password="Another-Good-Pass-99")
-    assert again.status_code == 202
+    assert again.status_code == 201
     [notice] = outbox
     assert "déjà un compte" in notice.subject
     token = link_token(notice, "/accounts/verify-email/")
@@ -185,7 +185,7 @@ def test_a_deactivated_address_is_told_to_contact_the_shop(
 
     user_deactivate(user=UserFactory(email="gone@example.com", is_active=False, email_verified=False))
     response = register(api_client, django_capture_on_commit_callbacks, email="gone@example.com")
-    assert response.status_code == 202
+    assert response.status_code == 201
     [notice] = outbox
     assert "désactivé" in notice.body
     assert "?token=" not in notice.body
@@ -201,7 +201,7 @@ def test_repeated_registrations_of_a_taken_address_send_one_notice(
                 {"email": user.email, "password": GOOD_PASSWORD},
                 REMOTE_ADDR=client_ip,
             )
-        assert response.status_code == 202
+        assert response.status_code == 201
     assert [message.to for message in outbox] == [[user.email]]
 
 
@@ -248,7 +248,7 @@ def test_register_ignores_attempts_to_set_privileges(api_client, django_capture_
         is_active=True,
         email_verified=True,
     )
-    assert response.status_code == 202
+    assert response.status_code == 201
     user = User.objects.get(email__iexact="zoe.martin@example.com")
     assert (user.is_staff, user.is_superuser, user.is_active, user.email_verified) == (
         False,

@@ -344,8 +344,8 @@ def test_addresses_endpoints_are_in_the_schema(api_client):
         assert "put" not in paths[path]
         for method in methods - {"get", "delete"}:
             assert "requestBody" in paths[path][method], (path, method)
-    assert "202" in paths["/api/v1/auth/register/"]["post"]["responses"]
-    assert "201" not in paths["/api/v1/auth/register/"]["post"]["responses"]
+    assert "201" in paths["/api/v1/auth/register/"]["post"]["responses"]
+    assert "202" not in paths["/api/v1/auth/register/"]["post"]["responses"]
     assert "202" in paths["/api/v1/auth/password-reset/"]["post"]["responses"]
     assert "429" in paths["/api/v1/auth/password-reset/"]["post"]["responses"]
     assert "404" in paths["/api/v1/me/addresses/{id}/"]["get"]["responses"]

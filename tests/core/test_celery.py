@@ -80,7 +80,7 @@ def test_registration_email_is_sent_by_a_worker_through_the_broker(api_client, w
         "/api/v1/auth/register/",
         {"email": "worker@example.com", "password": "a-long-enough-password", "first_name": "Ada"},
     )
-    assert response.status_code == 202, response.content
+    assert response.status_code == 201, response.content
 
     mail_dir, log_path = worker
     deadline = time.monotonic() + 60
