@@ -1,5 +1,6 @@
 """Reads of carts: the rows, and the summary the API shows (current prices, flags, totals)."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,9 +18,16 @@ CENT = Decimal("0.01")
 TOKEN_MAX_LENGTH = Cart._meta.get_field("token").max_length or 64
 
 
+# Tokens are secrets.token_urlsafe(): URL-safe base64.
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _plausible(token: str | None) -> bool:
-    # Whatever a client sends goes into a cache key: anything no cart could have is nothing.
-    return bool(token) and len(token or "") <= TOKEN_MAX_LENGTH
+    # Whatever a client sends goes into a cache key: anything no cart could have is nothing
+    # (spaces or control characters would also break a memcached key).
+    return (
+        bool(token) and len(token or "") <= TOKEN_MAX_LENGTH and bool(_TOKEN_ALPHABET.fullmatch(token or ""))
+    )
 
 
 @dataclass(frozen=True)

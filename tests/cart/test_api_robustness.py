@@ -1,0 +1,31 @@
+"""Cart tokens a client makes up: found by schemathesis (a 500 for a token with a space)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.cart.models import Cart
+
+CART = "/api/v1/cart/"
+ITEMS = "/api/v1/cart/items/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("token", ["tfpFbm70 -LyU}*_jkE\\6mT", "a\tb", "é" * 10, "x:y"])
+def test_a_token_no_cart_could_have_is_unknown_not_a_cache_key(token):
+    # Tokens are URL-safe base64: anything else names no cart, and must never reach the cache
+    # (spaces and control characters break memcached keys; Django warns on every backend).
+    response = APIClient(headers={"X-Cart-Token": token}).get(CART)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["lines"] == []
+    assert body["token"] != token
+
+
+def test_an_item_added_with_such_a_token_goes_to_a_new_cart(book):
+    response = APIClient(headers={"X-Cart-Token": "not a token"}).post(
+        ITEMS, {"book": book.pk}, format="json"
+    )
+    assert response.status_code == 201
+    token = response["X-Cart-Token"]
+    assert token != "not a token"
+    assert Cart.objects.get(token=token).lines.count() == 1
