@@ -84,7 +84,20 @@ class DetailSerializer(serializers.Serializer):
 # --- Profile ------------------------------------------------------------------------------
 
 
+class _NullableEmailField(serializers.EmailField):
+    """An address, or null when there is none (the column stores "")."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class UserOutputSerializer(serializers.ModelSerializer):
+    pending_email = _NullableEmailField(
+        allow_null=True,
+        read_only=True,
+        help_text="The new address waiting for verification, or null when no change is pending.",
+    )
+
     class Meta:
         model = User
         fields = ("id", "email", "first_name", "last_name", "email_verified", "pending_email", "date_joined")

@@ -61,6 +61,8 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 
     serializer_class = TokenObtainInputSerializer
     throttle_scope = "auth"
+    # Wrong credentials are a 401; a right password on an inactive account a 403.
+    problem_statuses = ("401", "403")
 
     @extend_schema(tags=AUTH_TAG, request=TokenObtainInputSerializer, responses={200: TokenPairSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -81,6 +83,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 
     serializer_class = TokenRefreshInputSerializer
     throttle_scope = "auth"
+    problem_statuses = ("401",)  # a spent, expired or forged refresh token
 
 
 class _AuthView(APIView):
@@ -89,6 +92,8 @@ class _AuthView(APIView):
 
 
 class LogoutView(_AuthView):
+    problem_statuses = ("401",)  # a spent, expired or forged refresh token
+
     @extend_schema(
         tags=AUTH_TAG,
         summary="Sign out: blacklist a refresh token",

@@ -30,6 +30,8 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append("400")
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses += ["401", "403"]
+        # Open views that check credentials of their own (the token endpoints) say so.
+        statuses += [code for code in getattr(self.view, "problem_statuses", ()) if code not in statuses]
         # A page past the last one (or not a number) is DRF's 404 "Invalid page".
         if "{" in self.path or (self.method == "GET" and "page" in query):
             statuses.append("404")

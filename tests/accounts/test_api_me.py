@@ -177,7 +177,7 @@ def test_asking_for_the_current_email_cancels_a_pending_change(user_client, user
     user_client.patch("/api/v1/me/", {"email": "later@example.com"})
     response = user_client.patch("/api/v1/me/", {"email": user.email.upper()})
     assert response.status_code == 200
-    assert response.json()["pending_email"] == ""
+    assert response.json()["pending_email"] is None
 
 
 def test_me_rejects_put(user_client):

@@ -82,3 +82,18 @@ def test_catalogue_conflicts_are_documented(schema):
         assert "409" in _problem_statuses(paths[f"/api/v1/{kind}/{{slug}}/"]["patch"])
         assert "409" in _problem_statuses(paths[f"/api/v1/{kind}/{{slug}}/"]["delete"])
     assert "409" in _problem_statuses(paths["/api/v1/categories/{slug}/"]["delete"])
+
+
+@pytest.mark.parametrize(
+    ("path", "statuses"),
+    [
+        ("/api/v1/auth/token/", {"401", "403"}),
+        ("/api/v1/auth/token/refresh/", {"401"}),
+        ("/api/v1/auth/logout/", {"401"}),
+    ],
+)
+def test_open_token_endpoints_document_their_credential_errors(schema, path, statuses):
+    responses = schema["paths"][path]["post"]["responses"]
+    assert statuses <= set(responses)
+    for status in statuses:
+        assert "application/problem+json" in responses[status]["content"]
