@@ -14,3 +14,19 @@ class CategoryNotEmpty(Conflict):
 
     code = "category_not_empty"
     title = "The category still has books or subcategories."
+
+
+class CategorySlugTaken(ApplicationError):
+    """Another category has this slug (the serializer checks first; this is the race)."""
+
+    status = 400
+    code = "slug_taken"
+    title = "Another category already has this slug."
+
+
+class CategoryTooDeep(ApplicationError):
+    """The tree is at most ``MAX_DEPTH`` levels below a root."""
+
+    status = 400
+    code = "category_too_deep"
+    title = "The category tree would be too deep."
