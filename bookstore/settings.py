@@ -295,6 +295,12 @@ REST_FRAMEWORK = {
         # The strict scope of the authentication endpoints (login, register, reset).
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
     },
+    # DRF's parsers, with a JSON one that refuses lone surrogates (bookstore/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "bookstore.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_SCHEMA_CLASS": "bookstore.api.schema.AutoSchema",
