@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -44,6 +45,25 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
+class ContentTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than the API accepts."
+    default_code = "content_too_large"
+
+
+def _readable(exc: SuspiciousOperation) -> exceptions.APIException:
+    """Django's refusals of a request body or query it will not read, as the client's error.
+
+    Django raises them while DRF reads ``request.data`` or ``query_params``; outside DRF
+    they would be its 400 page, inside they reached the handler as unknown errors (a 500).
+    """
+    if isinstance(exc, RequestDataTooBig):
+        return ContentTooLarge()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return exceptions.ParseError("The request has more fields or files than the API accepts.")
+    return exceptions.ParseError("The request could not be read.")
+
+
 def _response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -70,6 +90,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own handler logs these to django.security; so does this one.
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning(str(exc))
+        exc = _readable(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):

@@ -6,7 +6,8 @@ that quote the input, and the response (or the database) fails to encode it: a 5
 here, it is a 400 ``parse_error`` like any other unreadable body, before a view runs.
 """
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -31,7 +32,9 @@ def _holds_lone_surrogate(data: Any) -> bool:
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         data = super().parse(stream, media_type, parser_context)
         if _holds_lone_surrogate(data):
             raise ParseError(

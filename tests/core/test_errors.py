@@ -160,3 +160,26 @@ def test_unexpected_error_is_a_bare_500_and_is_logged(api_client, caplog):
     assert "Traceback" not in response.content.decode()
     assert "errors" not in body
     assert any("SELECT secret" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+def test_a_body_over_the_upload_limit_is_a_413_problem(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_client.post(
+        "/api/v1/probe/validate/", '{"email": "' + "x" * 2000 + '"}', content_type="application/json"
+    )
+    assert_problem(response, 413, "content_too_large")
+
+
+def test_a_form_with_too_many_fields_is_a_400_problem(api_client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"field{i}=1" for i in range(11))
+    response = api_client.post(
+        "/api/v1/probe/validate/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert_problem(response, 400, "parse_error")
+
+
+def test_a_query_with_too_many_parameters_is_a_400_problem(api_client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"field{i}=1" for i in range(11))
+    assert_problem(api_client.get(f"/api/v1/books/?{query}"), 400, "parse_error")
