@@ -29,8 +29,9 @@ class AutoSchema(openapi.AutoSchema):
         if self.method in {"POST", "PUT", "PATCH"} or self._filters_query():
             statuses.append("400")
         if self.method in {"POST", "PUT", "PATCH"}:
-            # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (bookstore.api.exceptions.ContentTooLarge).
-            statuses.append("413")
+            # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (bookstore.api.exceptions.ContentTooLarge),
+            # and one in a media type the view has no parser for.
+            statuses += ["413", "415"]
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses += ["401", "403"]
         # Open views that check credentials of their own (the token endpoints) say so.

@@ -183,3 +183,8 @@ def test_a_query_with_too_many_parameters_is_a_400_problem(api_client, settings)
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
     query = "&".join(f"field{i}=1" for i in range(11))
     assert_problem(api_client.get(f"/api/v1/books/?{query}"), 400, "parse_error")
+
+
+def test_a_body_in_a_media_type_without_a_parser_is_a_415_problem(api_client):
+    response = api_client.post("/api/v1/probe/validate/", "email=a@b.fr", content_type="text/plain")
+    assert_problem(response, 415, "unsupported_media_type")

@@ -99,8 +99,8 @@ def test_open_token_endpoints_document_their_credential_errors(schema, path, sta
         assert "application/problem+json" in responses[status]["content"]
 
 
-def test_operations_taking_a_body_document_the_413_of_one_too_large(schema):
+def test_operations_taking_a_body_document_the_413_and_415_of_one_too_large_or_unreadable(schema):
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if "requestBody" in operation:
-                assert "413" in _problem_statuses(operation), f"{method} {path}"
+                assert {"413", "415"} <= _problem_statuses(operation), f"{method} {path}"
