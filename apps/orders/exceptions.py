@@ -13,6 +13,13 @@ class CartChanged(Conflict):
     title = "The cart cannot be ordered as it is."
 
 
+class OrderTooLarge(Conflict):
+    """The order's amounts would not fit the money columns of an order."""
+
+    code = "order_too_large"
+    title = "The order is larger than the shop can take."
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
     title = "The order cannot move to that status."

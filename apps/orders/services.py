@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -33,6 +33,7 @@ from .exceptions import (
     CartEmpty,
     IdempotencyKeyReused,
     InvalidTransition,
+    OrderTooLarge,
     PaymentMismatch,
     PaymentProviderUnavailable,
     TrackingNumberRequired,
@@ -88,6 +89,17 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "country", "p
 NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # An email claimed by a sender that has not reported back after this long is sent again.
 OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def _column_max(field_name: str) -> Decimal:
+    field = Order._meta.get_field(field_name)
+    assert isinstance(field, models.DecimalField) and field.max_digits is not None
+    assert field.decimal_places is not None
+    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(10) ** -field.decimal_places
+
+
+# The largest amount an order (and each of its lines) can record: 99999999.99.
+ORDER_AMOUNT_MAX = _column_max("total")
 
 AddressInput = int | Mapping[str, Any]
 
@@ -174,7 +186,8 @@ def order_place(
     copies), stock is taken by ``stock_reserve`` (conditional updates in primary-key order: no
     overselling, no deadlock), the order is written with a snapshot of the lines, addresses and
     amounts (computed here, never taken from the client) and the cart is emptied. A cart
-    problem raises ``CartChanged`` naming the lines and writes nothing.
+    problem raises ``CartChanged`` naming the lines and writes nothing; so does a total over
+    ``ORDER_AMOUNT_MAX``, what the order's amount columns hold (``OrderTooLarge``).
 
     With ``idempotency_key``, a retry with the same request returns the first order
     (``created`` is False) and a different request with that key is ``IdempotencyKeyReused``;
@@ -242,6 +255,15 @@ def _order_create(
             "Some lines of your cart cannot be ordered as they are.",
             errors=problems,
         )
+    line_totals = [money(line.book.price * line.quantity) for line in lines]
+    subtotal = sum(line_totals, Decimal("0.00"))
+    shipping_total = shipping_for(books_total=subtotal)
+    # Every amount is non-negative and at most the total, so the total alone decides.
+    if subtotal + shipping_total > ORDER_AMOUNT_MAX:
+        raise OrderTooLarge(
+            f"An order cannot exceed {ORDER_AMOUNT_MAX} {settings.SHOP_CURRENCY}: "
+            "order fewer copies, or split the order."
+        )
     try:
         stock_reserve(quantities={line.book_id: line.quantity for line in lines})
     except OutOfStock as exc:
@@ -253,9 +275,6 @@ def _order_create(
         }
         raise CartChanged("Some books of your cart are no longer in stock.", errors=problems) from exc
 
-    line_totals = [money(line.book.price * line.quantity) for line in lines]
-    subtotal = sum(line_totals, Decimal("0.00"))
-    shipping_total = shipping_for(books_total=subtotal)
     vat_rate = settings.SHOP_VAT_RATE
     # Shipping is an accessory of the books sold: French VAT taxes it at the books' rate.
     vat_total = vat_included(amounts=[*line_totals, shipping_total], rate=vat_rate)

@@ -64,7 +64,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             201: OrderOutputSerializer,
             200: OpenApiResponse(OrderOutputSerializer, description="A retry with the same Idempotency-Key."),
             (409, PROBLEM): OpenApiResponse(
-                ProblemSerializer, description="The cart is empty or changed (stock, price, book withdrawn)."
+                ProblemSerializer,
+                description="The cart is empty or changed (stock, price, book withdrawn), "
+                "or its total is more than an order can hold.",
             ),
             (422, PROBLEM): OpenApiResponse(
                 ProblemSerializer, description="The Idempotency-Key was used with another body."

@@ -4,10 +4,11 @@ from decimal import Decimal
 
 import pytest
 
+from apps.orders.models import Order
 from apps.orders.services import order_place
 from tests.factories import BookFactory
 
-from .conftest import INLINE_ADDRESS, fill_cart
+from .conftest import INLINE_ADDRESS, ORDERS, fill_cart
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,25 @@ def test_many_cheap_lines_round_vat_once(user):
     assert order.vat_total == Decimal("0.31")
     assert order.vat_rate == Decimal("5.50")
     assert order.lines.count() == 30
+
+
+def test_an_order_whose_total_the_amount_columns_cannot_hold_is_refused(user, user_client):
+    # Two copies at the highest price a book may have: the order total would need 11 digits
+    # before the point, its columns hold 8 (was a numeric overflow, a 500 on PostgreSQL).
+    book = BookFactory(price=Decimal("99999999.99"), stock=5)
+    fill_cart(user, (book, 2))
+    response = user_client.post(ORDERS, {"shipping_address": INLINE_ADDRESS, "payment_provider": "dummy"})
+    assert response.status_code == 409, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "order_too_large"
+    assert not Order.objects.exists()
+    book.refresh_from_db()
+    assert book.stock == 5
+    assert user.cart.lines.get().quantity == 2
+
+
+def test_an_order_at_the_highest_total_is_placed(user, user_client):
+    fill_cart(user, (BookFactory(price=Decimal("99999999.98"), stock=1), 1))
+    response = user_client.post(ORDERS, {"shipping_address": INLINE_ADDRESS, "payment_provider": "dummy"})
+    assert response.status_code == 201, response.content
+    assert response.json()["total"] == "99999999.99"
