@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
@@ -92,10 +92,9 @@ OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 def _column_max(field_name: str) -> Decimal:
-    field = Order._meta.get_field(field_name)
-    assert isinstance(field, models.DecimalField) and field.max_digits is not None
-    assert field.decimal_places is not None
-    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(10) ** -field.decimal_places
+    field = cast("models.DecimalField[Any, Any]", Order._meta.get_field(field_name))
+    digits, places = int(field.max_digits or 0), int(field.decimal_places or 0)
+    return Decimal(10) ** (digits - places) - Decimal(10) ** -places
 
 
 # The largest amount an order (and each of its lines) can record: 99999999.99.
