@@ -49,7 +49,8 @@ class CartSerializer(serializers.Serializer):
     )
     lines = CartLineSerializer(many=True)
     item_count = serializers.IntegerField(help_text="Copies in the cart, unavailable lines excluded.")
+    # No max_digits: a cart may hold any number of lines, so its sum has no column to fit.
     subtotal = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="Sum of the line totals, unavailable lines excluded."
+        max_digits=None, decimal_places=2, help_text="Sum of the line totals, unavailable lines excluded."
     )
     currency = serializers.CharField()
