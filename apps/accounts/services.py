@@ -222,7 +222,13 @@ def user_email_verify(*, token: str) -> User:
             user.email = user.pending_email
             user.pending_email = ""
             user.email_verified = True
-            user.save(update_fields=["email", "pending_email", "email_verified"])
+            try:
+                # Two accounts verifying the same new address at once: the check above passes
+                # for both, the unique index stops the second.
+                with transaction.atomic():
+                    user.save(update_fields=["email", "pending_email", "email_verified"])
+            except IntegrityError as error:
+                raise InvalidToken("This email address now belongs to another account.") from error
         else:
             user.email_verified = True
             user.is_active = True

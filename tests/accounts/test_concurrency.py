@@ -99,3 +99,45 @@ def test_concurrent_registrations_of_one_address_make_one_account_and_answer_ali
         "Confirmez votre adresse email — Librairie",
         "Vous avez déjà un compte à la Librairie",
     ]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_verifying_the_same_new_address_at_once_one_wins_cleanly():
+    from apps.accounts.exceptions import InvalidToken
+    from apps.accounts.services import user_email_verify
+    from apps.accounts.tokens import email_verification_tokens, token_make
+
+    wanted = "shared@example.com"
+    users = [UserFactory(pending_email=wanted), UserFactory(pending_email=wanted)]
+    tokens = [token_make(email_verification_tokens, user) for user in users]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def verify(token: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            user_email_verify(token=token)
+            outcomes.append("verified")
+        except InvalidToken:
+            outcomes.append("refused")
+        except BaseException as error:  # an IntegrityError here would be the 500
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    for _round in range(5):
+        outcomes.clear()
+        User.objects.filter(pk__in=[u.pk for u in users]).update(pending_email=wanted)
+        User.objects.filter(email=wanted).update(email=f"old-{_round}@example.com")
+        for user in users:
+            user.refresh_from_db()
+        tokens = [token_make(email_verification_tokens, user) for user in users]
+        barrier.reset()
+        threads = [threading.Thread(target=verify, args=(token,)) for token in tokens]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == ["refused", "verified"]
+        assert User.objects.filter(email=wanted).count() == 1
