@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 
 from apps.categories.models import Category
 from bookstore.cache import catalog_version_bump
+from bookstore.slugs import unique_slug
 
 from .exceptions import DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
 from .isbn import isbn_normalize
@@ -127,11 +128,7 @@ def book_search_vector_refresh(*, book_ids: Iterable[int] | None = None) -> None
 
 
 def _unique_slug(model: type[Author] | type[Publisher], name: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(name)[:200] or "x"
-    slug, suffix = base, 2
-    while model.objects.filter(slug=slug).exclude(pk=exclude_pk or 0).exists():
-        slug, suffix = f"{base}-{suffix}", suffix + 1
-    return slug
+    return unique_slug(model.objects.all(), name, max_length=200, fallback="x", exclude_pk=exclude_pk)
 
 
 @contextmanager

@@ -7,9 +7,9 @@ from typing import Literal
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Concat, Substr
-from django.utils.text import slugify
 
 from bookstore.cache import catalog_version_bump
+from bookstore.slugs import unique_slug
 
 from .exceptions import CategoryCycle, CategoryNotEmpty, CategorySlugTaken, CategoryTooDeep
 from .models import Category
@@ -27,11 +27,9 @@ UNSET = _Unset.UNSET
 
 
 def _unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(name)[:130] or "category"
-    slug, suffix = base, 2
-    while Category.objects.filter(slug=slug).exclude(pk=exclude_pk or 0).exists():
-        slug, suffix = f"{base}-{suffix}", suffix + 1
-    return slug
+    return unique_slug(
+        Category.objects.all(), name, max_length=130, fallback="category", exclude_pk=exclude_pk
+    )
 
 
 def category_create(
