@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "apps.orders.models.OrderStatus",
         "PaymentStatusEnum": "apps.orders.models.PaymentStatus",
+        "RefundStatusEnum": "apps.orders.models.RefundStatus",
         "OrderTransitionStatusEnum": "apps.orders.serializers.TRANSITION_STATUSES",
         "AddressKindEnum": "apps.accounts.models.Address.Kind",
     },
@@ -382,9 +383,52 @@ SHIPPING_BOOK_LAW_FROM = Decimal(env.str("SHIPPING_BOOK_LAW_FROM", default="0.01
 SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="4.90"))
 # Unpaid orders older than this are cancelled (and their stock returned) by a beat task.
 ORDER_PAYMENT_TIMEOUT = timedelta(minutes=env.int("ORDER_PAYMENT_TIMEOUT", default=30))
-# Payment providers a checkout may choose. The dummy one (a page that pays or fails the order)
-# is for development and the demo: apps.orders refuses to start with it in production.
-PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=[] if PRODUCTION else ["dummy"])
+# Payment providers. Stripe is offered when its secret key is set, PayPal when its client id and
+# secret are; the API bases change only for tests and stand-ins (PayPal: sandbox outside
+# production, live in production).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+PAYPAL_CLIENT_ID = env.str("PAYPAL_CLIENT_ID", default="")
+PAYPAL_CLIENT_SECRET = env.str("PAYPAL_CLIENT_SECRET", default="")
+PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default="")
+PAYPAL_API_BASE = env.str(
+    "PAYPAL_API_BASE",
+    default="https://api-m.paypal.com" if PRODUCTION else "https://api-m.sandbox.paypal.com",
+)
+# Seconds a call to a provider may take before it counts as failed (and is retried, same key).
+PAYMENT_PROVIDER_TIMEOUT = env.float("PAYMENT_PROVIDER_TIMEOUT", default=10.0)
+# Where a redirect provider (PayPal) sends the customer back; "?order=<number>" is added. The
+# defaults are the storefront's pages; the React or mobile app may point them at its own.
+PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="")
+PAYMENT_CANCEL_URL = env.str("PAYMENT_CANCEL_URL", default="")
+# Payments still pending this long after their last change are asked about at the provider
+# (beat, "payments-reconcile"), for as long as PAYMENT_RECONCILE_WINDOW after checkout.
+PAYMENT_RECONCILE_AFTER = timedelta(minutes=env.int("PAYMENT_RECONCILE_AFTER", default=5))
+PAYMENT_RECONCILE_WINDOW = timedelta(hours=env.int("PAYMENT_RECONCILE_WINDOW", default=72))
+_configured_providers = [
+    name
+    for name, configured in (
+        ("stripe", bool(STRIPE_SECRET_KEY)),
+        ("paypal", bool(PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET)),
+    )
+    if configured
+]
+# The providers a checkout may choose: by default the configured ones, and the dummy one (a page
+# that pays or fails the order) outside production; apps.orders refuses to start with it in
+# production, or with a listed provider that misses a setting.
+PAYMENT_PROVIDERS = env.list(
+    "PAYMENT_PROVIDERS", default=_configured_providers + ([] if PRODUCTION else ["dummy"])
+)
+CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
+    "task": "apps.orders.tasks.payments_reconcile_due",
+    "schedule": 120.0,
+}
+CELERY_BEAT_SCHEDULE["payments-events-relay"] = {
+    "task": "apps.orders.tasks.payment_events_relay",
+    "schedule": 120.0,
+}
 
 # Cart: how a sign-in combines the visitor's anonymous cart with the customer's: "merge" (the
 # same book's quantities add up), "keep_customer" or "keep_newest" (one cart wins whole).

@@ -46,3 +46,36 @@ class TrackingNumberRequired(ApplicationError):
     status = 400
     code = "tracking_number_required"
     title = "A tracking number is needed to ship an order."
+
+
+class NothingToRefund(Conflict):
+    code = "nothing_to_refund"
+    title = "Nothing was paid on this order that has not been refunded."
+
+
+class RefundTooLarge(Conflict):
+    """More than was paid and not yet refunded; ``refundable`` says how much may still go back."""
+
+    code = "refund_too_large"
+    title = "The refund is larger than what remains to refund."
+
+
+class PaymentNotNeeded(Conflict):
+    code = "payment_not_needed"
+    title = "This order is not waiting for a payment."
+
+
+class PaymentServiceUnavailable(ApplicationError):
+    """The provider could not be reached; the client (or the provider, for a webhook) tries again."""
+
+    status = 503
+    code = "payment_service_unavailable"
+    title = "The payment service cannot be reached right now."
+
+
+class WebhookRejected(ApplicationError):
+    """A webhook whose signature is missing, wrong or stale: nothing was stored."""
+
+    status = 400
+    code = "webhook_invalid"
+    title = "The webhook's signature could not be verified."

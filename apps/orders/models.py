@@ -6,6 +6,8 @@ from django.db.models.functions import Round
 
 from bookstore.models import TimeStampedModel
 
+from .payments.base import EventKind
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", "Pending payment"
@@ -126,7 +128,12 @@ class PaymentStatus(models.TextChoices):
 
 
 class Payment(TimeStampedModel):
-    """An attempt to collect an order's total through a provider."""
+    """An attempt to collect an order's total through a provider.
+
+    An order has one attempt per try (a retry after a decline or with another provider makes a
+    new one). Exactly one attempt pays an order; one that succeeds after its order was already
+    paid or cancelled is ``surplus``: it is refunded automatically and flagged for staff.
+    """
 
     order = models.ForeignKey(Order, related_name="payments", on_delete=models.CASCADE)
     provider = models.CharField(max_length=20)
@@ -135,11 +142,20 @@ class Payment(TimeStampedModel):
     currency = models.CharField(max_length=3)
     # The provider's id for the payment (a PaymentIntent, a PayPal order …).
     reference = models.CharField(max_length=255, blank=True)
+    # PayPal's capture id: refunds and refund notifications name the capture, not the order.
+    capture_reference = models.CharField(max_length=255, blank=True)
     client_secret = models.CharField(max_length=255, blank=True)
     approval_url = models.URLField(max_length=1000, blank=True)
     pay_url = models.URLField(max_length=1000, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    surplus = models.BooleanField(
+        default=False, help_text="Paid after its order was already paid or cancelled: refunded automatically."
+    )
+    # Why staff must look at this payment (an amount that does not match, a late payment …).
+    flag = models.CharField(max_length=500, blank=True)
+    # When reconciliation last asked the provider about it.
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -148,11 +164,118 @@ class Payment(TimeStampedModel):
                 fields=["provider", "reference"],
                 condition=~models.Q(reference=""),
                 name="orders_payment_reference_unique",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "capture_reference"],
+                condition=~models.Q(capture_reference=""),
+                name="orders_payment_capture_unique",
+            ),
         ]
+        indexes = [models.Index(fields=["status", "provider", "updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key of this attempt at its provider: a retry never makes a second payment."""
+        return f"{self.order.number}-payment-{self.pk}"
+
+
+class RefundStatus(models.TextChoices):
+    # Asked of the provider, or to ask again: the provider could not be reached.
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    # The provider refused it; staff must look.
+    FAILED = "failed", "Failed"
+
+
+class Refund(TimeStampedModel):
+    """Money given back from a payment, in part or whole, by staff, a cancellation or the provider."""
+
+    payment = models.ForeignKey(Payment, related_name="refunds", on_delete=models.PROTECT)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    # The provider's id of the refund, once it answered.
+    reference = models.CharField(max_length=255, blank=True)
+    # The client's Idempotency-Key: a retried request gets this refund instead of a second one.
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    failure_message = models.CharField(max_length=500, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="orders_refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="orders_refund_idempotency_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["payment", "reference"],
+                condition=~models.Q(reference=""),
+                name="orders_refund_reference_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def provider_key(self) -> str:
+        """The idempotency key of this refund at the provider."""
+        return f"{self.payment.order.number}-refund-{self.pk}"
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", "Received, to process"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored (a kind the shop does not act on)"
+    UNMATCHED = "unmatched", "No payment of the shop"
+    # A refund seen before its payment's success: processed again when the success arrives.
+    DEFERRED = "deferred", "Waiting for the payment's success"
+    FLAGGED = "flagged", "Flagged for staff"
+
+
+class PaymentEvent(models.Model):
+    """A provider's webhook as received, once its signature was verified; stored once per event id."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=[(k.value, k.name.lower()) for k in EventKind])
+    reference = models.CharField(max_length=255, blank=True)
+    capture_reference = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, related_name="events", on_delete=models.SET_NULL
+    )
+    # What processing did, for staff reading the admin.
+    note = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="orders_payment_event_unique")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"
 
 
 class IdempotencyKey(models.Model):
@@ -177,6 +300,7 @@ class EmailKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Order confirmation"
     SHIPPED = "shipped", "Shipping notice"
     CANCELLED = "cancelled", "Cancellation notice"
+    REFUNDED = "refunded", "Refund notice"
 
 
 class EmailStatus(models.TextChoices):
@@ -189,10 +313,14 @@ class OutboxEmail(TimeStampedModel):
     """An email an order change must send, written in the same transaction as the change.
 
     A task sends it after commit; a periodic task sends again whatever is still pending (the
-    broker was down, the mail server failed). One row per order and kind: each goes out once.
+    broker was down, the mail server failed). One row per order and kind, or per refund for
+    refund notices: each goes out once.
     """
 
     order = models.ForeignKey(Order, related_name="emails", on_delete=models.CASCADE)
+    refund = models.OneToOneField(
+        Refund, null=True, blank=True, related_name="email", on_delete=models.CASCADE
+    )
     kind = models.CharField(max_length=20, choices=EmailKind.choices)
     to = models.EmailField(max_length=254)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
@@ -203,7 +331,13 @@ class OutboxEmail(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="orders_outbox_one_per_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=models.Q(refund__isnull=True),
+                name="orders_outbox_one_per_kind",
+            )
+        ]
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:

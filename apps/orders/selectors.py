@@ -11,7 +11,7 @@ from .models import Order, OrderStatusChange, Payment
 def _orders() -> QuerySet[Order]:
     return Order.objects.prefetch_related(
         "lines",
-        Prefetch("payments", queryset=Payment.objects.order_by("pk")),
+        Prefetch("payments", queryset=Payment.objects.order_by("pk").prefetch_related("refunds")),
         Prefetch("history", queryset=OrderStatusChange.objects.order_by("created_at", "pk")),
     )
 
@@ -33,3 +33,17 @@ def order_get(*, number: str) -> Order:
 
 def order_get_by_payment(*, payment_id: int) -> Payment:
     return get_object_or_404(Payment.objects.select_related("order"), pk=payment_id)
+
+
+def payment_latest(*, order: Order) -> Payment | None:
+    """The order's latest payment attempt: the one a client acts on."""
+    return order.payments.order_by("-pk").first()
+
+
+def payment_for_return(*, order_number: str) -> Payment | None:
+    """The latest attempt of order ``order_number``, for a customer back from a provider's page.
+
+    The order number is the only thing in the address: the page does nothing an outsider could
+    abuse (capturing a payment the customer approved is what the webhook does anyway).
+    """
+    return Payment.objects.select_related("order").filter(order__number=order_number).order_by("-pk").first()

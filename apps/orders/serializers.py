@@ -1,14 +1,16 @@
 """API shapes of orders. Input serializers list exactly what a client may send."""
 
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import phone_validator, validate_country_code
 
-from .models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment
-from .payments.registry import KNOWN_PROVIDER_NAMES
+from .models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment, Refund, RefundStatus
+from .payments import enabled_provider_names
 
 
 class OrderAddressSerializer(serializers.Serializer):
@@ -85,12 +87,42 @@ class AddressChoiceField(serializers.Field):
         return value
 
 
+class ProviderChoiceField(serializers.ChoiceField):
+    """One of the providers this deployment offers; a refusal names them.
+
+    Read from ``PAYMENT_PROVIDERS`` each time a serializer is made (DRF copies declared fields by
+    calling ``__init__`` again), so validation and the schema's enum follow the configuration.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(choices=enabled_provider_names(), **kwargs)
+        offered = ", ".join(enabled_provider_names()) or "none"
+        self.error_messages["invalid_choice"] = (
+            f"This payment method is not offered. Choose one of: {offered}."
+        )
+
+
 class CheckoutInputSerializer(serializers.Serializer):
     shipping_address = AddressChoiceField()
     billing_address = AddressChoiceField(
         required=False, allow_null=True, default=None, help_text="The shipping address when left out."
     )
-    payment_provider = serializers.ChoiceField(choices=KNOWN_PROVIDER_NAMES)
+    payment_provider = ProviderChoiceField()
+
+
+class PayInputSerializer(serializers.Serializer):
+    payment_provider = ProviderChoiceField(required=False, help_text="The order's provider when left out.")
+
+
+class RefundInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="What to give back; all that was paid and not refunded yet when left out.",
+    )
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 TRANSITION_STATUSES = [
@@ -132,6 +164,11 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
+    """How to pay: Stripe's ``client_secret`` with ``publishable_key``, PayPal's ``approval_url``,
+    or the dummy ``pay_url``; ``reference`` is the provider's id of the payment."""
+
+    publishable_key = serializers.SerializerMethodField()
+
     class Meta:
         model = Payment
         fields = [
@@ -139,11 +176,31 @@ class PaymentSerializer(serializers.ModelSerializer):
             "status",
             "amount",
             "currency",
+            "reference",
             "client_secret",
+            "publishable_key",
             "approval_url",
             "pay_url",
             "failure_message",
             "paid_at",
+        ]
+
+    def get_publishable_key(self, payment: Payment) -> str:
+        return settings.STRIPE_PUBLISHABLE_KEY if payment.provider == "stripe" else ""
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "amount",
+            "currency",
+            "status",
+            "reason",
+            "failure_message",
+            "created_at",
+            "refunded_at",
         ]
 
 
@@ -156,6 +213,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class OrderOutputSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True)
     payment = serializers.SerializerMethodField()
+    refunds = serializers.SerializerMethodField()
+    amount_refunded = serializers.SerializerMethodField()
     history = StatusChangeSerializer(many=True)
     shipping_address = OrderAddressOutputSerializer()
     billing_address = OrderAddressOutputSerializer()
@@ -176,6 +235,8 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "billing_address",
             "tracking_number",
             "payment",
+            "refunds",
+            "amount_refunded",
             "history",
             "created_at",
             "paid_at",
@@ -189,3 +250,29 @@ class OrderOutputSerializer(serializers.ModelSerializer):
         # The latest attempt is the one the client acts on; payments are prefetched in pk order.
         payments = list(order.payments.all())
         return PaymentSerializer(payments[-1]).data if payments else None
+
+    @extend_schema_field(RefundSerializer(many=True))
+    def get_refunds(self, order: Order) -> list[dict[str, Any]]:
+        """Every refund of the order, oldest first (payments and their refunds are prefetched)."""
+        refunds = [refund for payment in order.payments.all() for refund in payment.refunds.all()]
+        return RefundSerializer(sorted(refunds, key=lambda r: (r.created_at, r.pk)), many=True).data
+
+    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
+    def get_amount_refunded(self, order: Order) -> str:
+        total = sum(
+            (
+                refund.amount
+                for payment in order.payments.all()
+                for refund in payment.refunds.all()
+                if refund.status == RefundStatus.SUCCEEDED
+            ),
+            Decimal("0.00"),
+        )
+        return f"{total:.2f}"
+
+
+class WebhookReceivedSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField(
+        help_text="The event had been received before; nothing was done again."
+    )

@@ -1,10 +1,16 @@
-"""Thin Celery tasks: each takes ids (or nothing), calls one service and is safe to run twice."""
+"""Thin Celery tasks: each takes ids (or nothing), calls one service and is safe to run twice.
+
+Tasks are acknowledged late (``CELERY_TASK_ACKS_LATE``): a worker that dies mid-task leaves the
+message to another, which is why every service here is idempotent. Provider calls that fail on
+the way (``GatewayError``) are retried with backoff, with the same idempotency keys.
+"""
 
 from smtplib import SMTPException
 
 from celery import shared_task
 
 from . import services
+from .payments import GatewayError
 
 
 @shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=True, retry_backoff_max=600, max_retries=5)
@@ -20,3 +26,23 @@ def outbox_emails_relay() -> int:
 @shared_task
 def orders_expire_unpaid() -> int:
     return services.orders_expire_unpaid()
+
+
+@shared_task(autoretry_for=(GatewayError, OSError), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def payment_event_process(event_id: int) -> str:
+    return services.payment_event_process(event_id=event_id)
+
+
+@shared_task
+def payment_events_relay() -> int:
+    return services.payment_events_relay()
+
+
+@shared_task(autoretry_for=(GatewayError, OSError), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def payment_cancel_at_provider(payment_id: int) -> str:
+    return services.payment_cancel_at_provider(payment_id=payment_id)
+
+
+@shared_task
+def payments_reconcile_due() -> int:
+    return len(services.payments_reconcile_due())

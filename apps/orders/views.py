@@ -10,23 +10,29 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
 from bookstore.api.serializers import ProblemSerializer
 from bookstore.exceptions import ApplicationError
 
 from . import selectors, services
+from .exceptions import PaymentServiceUnavailable, WebhookRejected
 from .models import Order, OrderStatus, PaymentStatus
+from .payments import GatewayError, ProviderUnavailable, WebhookInvalid
 from .payments.dummy import pay_token_read
 from .serializers import (
     CancelInputSerializer,
     CheckoutInputSerializer,
     OrderOutputSerializer,
+    PayInputSerializer,
+    RefundInputSerializer,
     TransitionInputSerializer,
+    WebhookReceivedSerializer,
 )
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -38,6 +44,22 @@ _idempotency_header = OpenApiParameter(
     description="A unique key per checkout (a UUID): a retry with the same key and body returns the "
     "same order; the same key with another body is a 422.",
 )
+
+
+_refund_idempotency_header = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="A unique key per refund (a UUID): a retry with the same key gets the same refund, "
+    "never a second one; the same key with another amount is a 422.",
+)
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key") or ""
+    if key and not IDEMPOTENCY_KEY.match(key):
+        raise ValidationError({"Idempotency-Key": ["Up to 255 visible ASCII characters."]})
+    return key
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -76,9 +98,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request: Request) -> Response:
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key") or None
-        if key is not None and not IDEMPOTENCY_KEY.match(key):
-            raise ValidationError({"Idempotency-Key": ["Up to 255 visible ASCII characters."]})
+        key = _idempotency_key(request) or None
         order, created = services.order_place(user=request.user, idempotency_key=key, **data.validated_data)
         if created:
             services.payment_start(order=order)
@@ -91,7 +111,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
 
     @extend_schema(
-        summary="Cancel one of my orders (before it is shipped)",
+        summary="Cancel one of my orders (before it is shipped); a paid order is refunded",
         request=CancelInputSerializer,
         responses={
             200: OrderOutputSerializer,
@@ -105,6 +125,82 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = self.get_object()
         services.order_cancel(order=order, actor=request.user, note=data.validated_data["note"])
         return Response(OrderOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Pay an unpaid order again (after a decline or an error, or with another provider)",
+        request=PayInputSerializer,
+        responses={
+            200: OrderOutputSerializer,
+            (409, PROBLEM): OpenApiResponse(
+                ProblemSerializer, description="The order is not waiting for payment."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def pay(self, request: Request, number: str) -> Response:
+        data = PayInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.payment_retry(
+            order=self.get_object(), provider=data.validated_data.get("payment_provider", "")
+        )
+        return Response(OrderOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Capture the order's approved PayPal payment (on the customer's return from PayPal)",
+        request=None,
+        responses={
+            200: OrderOutputSerializer,
+            (503, PROBLEM): OpenApiResponse(
+                ProblemSerializer,
+                description="PayPal cannot be reached: try again (the webhook captures too).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def capture(self, request: Request, number: str) -> Response:
+        order = self.get_object()
+        payment = selectors.payment_latest(order=order)
+        if payment is not None:
+            try:
+                services.payment_capture(payment_id=payment.pk)
+            except GatewayError:
+                raise PaymentServiceUnavailable(
+                    "PayPal could not be reached to confirm the payment; try again in a moment."
+                ) from None
+        return Response(OrderOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Refund an order in part or whole (staff)",
+        parameters=[_refund_idempotency_header],
+        request=RefundInputSerializer,
+        responses={
+            201: OrderOutputSerializer,
+            200: OpenApiResponse(OrderOutputSerializer, description="A retry with the same Idempotency-Key."),
+            (409, PROBLEM): OpenApiResponse(
+                ProblemSerializer,
+                description="Nothing paid is left to refund, or the amount is more than that.",
+            ),
+            (422, PROBLEM): OpenApiResponse(
+                ProblemSerializer, description="The Idempotency-Key was used for another amount."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
+    def refund(self, request: Request, number: str) -> Response:
+        data = RefundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _refund, created = services.refund_create(
+            order=selectors.order_get(number=number),
+            amount=data.validated_data.get("amount"),
+            reason=data.validated_data["reason"],
+            actor=request.user,
+            idempotency_key=_idempotency_key(request),
+        )
+        return Response(
+            OrderOutputSerializer(selectors.order_get(number=number)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={} if created else {"Idempotent-Replayed": "true"},
+        )
 
     @extend_schema(
         summary="Move an order to its next status (staff)",
@@ -168,3 +264,81 @@ def dummy_pay(request: HttpRequest, token: str) -> HttpResponse:
         PaymentStatus.FAILED,
     }
     return render(request, "orders/dummy_pay.html", {"order": order, "payment": payment, "can_pay": can_pay})
+
+
+# --- Provider webhooks ------------------------------------------------------------------------
+
+
+class PaymentWebhookView(APIView):
+    """``POST payments/webhooks/<provider>/``: the provider's notifications.
+
+    No session, token or throttle: the signature is the authentication. A bad or stale one is a
+    400 and nothing is stored; a good event is stored once and answered 200 at once, a task
+    processing it; a provider whose verification cannot be reached is a 503, so it retries.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    problem_statuses = ("400", "404", "503")
+
+    @extend_schema(
+        summary="A payment provider's webhook (Stripe, PayPal)",
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: WebhookReceivedSerializer},
+        auth=[],
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        try:
+            _event, created = services.payment_event_receive(
+                provider_name=provider, body=request.body, headers=request.headers
+            )
+        except ProviderUnavailable:
+            raise NotFound("No such payment provider here.") from None
+        except WebhookInvalid as exc:
+            raise WebhookRejected(str(exc)) from None
+        except GatewayError:
+            raise PaymentServiceUnavailable("The webhook could not be verified now; send it again.") from None
+        return Response({"received": True, "duplicate": not created})
+
+
+# --- Storefront: the pages a provider sends the customer back to --------------------------------
+
+
+@require_http_methods(["GET"])
+def payment_return(request: HttpRequest) -> HttpResponse:
+    """Back from the provider's page (PayPal appends ``token``, its order id): capture, and say so.
+
+    The capture is the one the webhook makes too (same ``PayPal-Request-Id``): whichever comes
+    first takes the money, once. Only the provider's reference of the order's latest attempt
+    is accepted, so the address cannot be used on another order.
+    """
+    payment = selectors.payment_for_return(order_number=request.GET.get("order", ""))
+    if (
+        payment is None
+        or not payment.reference
+        or request.GET.get("token", payment.reference) != payment.reference
+    ):
+        raise Http404("Unknown payment.")
+    unreachable = False
+    if payment.provider != "dummy":
+        try:
+            services.payment_capture(payment_id=payment.pk)
+        except GatewayError:
+            unreachable = True
+    order = selectors.order_get(number=payment.order.number)
+    payment.refresh_from_db()
+    return render(
+        request,
+        "orders/payment_return.html",
+        {"order": order, "payment": payment, "unreachable": unreachable},
+    )
+
+
+@require_http_methods(["GET"])
+def payment_cancel(request: HttpRequest) -> HttpResponse:
+    """The customer left the provider's page without paying: the order waits, payable again."""
+    payment = selectors.payment_for_return(order_number=request.GET.get("order", ""))
+    if payment is None:
+        raise Http404("Unknown payment.")
+    return render(request, "orders/payment_cancel.html", {"order": payment.order, "payment": payment})

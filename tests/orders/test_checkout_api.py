@@ -204,8 +204,10 @@ def test_a_provider_not_configured_is_a_clear_400(user, user_client, book, addre
     response = user_client.post(ORDERS, {"shipping_address": address.pk, "payment_provider": provider})
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "payment_provider_unavailable"
-    assert body["errors"] == {"payment_provider": ["Choose one of: dummy."]}
+    assert body["code"] == "validation_error"
+    assert body["errors"] == {
+        "payment_provider": ["This payment method is not offered. Choose one of: dummy."]
+    }
     assert_nothing_written(user, {book.pk: 10})
 
 

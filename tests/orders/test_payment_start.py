@@ -12,7 +12,9 @@ from apps.orders.payments import (
     PaymentProvider,
     PaymentRequest,
     PaymentStart,
+    PaymentState,
     RedirectRequired,
+    RefundRequest,
     RefundResult,
     WebhookEvent,
     registry,
@@ -37,10 +39,15 @@ class ScriptedProvider(PaymentProvider):
             raise self.answer
         return self.answer
 
+    def retrieve(self, *, reference: str) -> PaymentState:
+        raise GatewayError("not used")
+
+    capture = cancel = retrieve
+
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         raise GatewayError("not used")
 
-    def refund(self, *, reference: str, amount: Decimal, currency: str) -> RefundResult:
+    def refund(self, request: RefundRequest) -> RefundResult:
         raise GatewayError("not used")
 
 
@@ -69,16 +76,20 @@ def test_the_provider_gets_the_order_amount_as_decimal(order, scripted):
             amount=Decimal("28.00"),
             currency="EUR",
             customer_email=order.email,
+            idempotency_key=f"{order.number}-payment-{payment.pk}",
+            return_url=f"http://shop.test/orders/pay/return/?order={order.number}",
+            cancel_url=f"http://shop.test/orders/pay/cancel/?order={order.number}",
         )
     ]
     assert (payment.reference, payment.client_secret, payment.status) == ("pi_1", "pi_1_secret_x", "pending")
 
 
 def test_redirect_required_gives_the_client_an_approval_link(order, scripted):
-    scripted.answer = RedirectRequired("https://paypal.test/approve?token=EC-1")
+    scripted.answer = RedirectRequired("https://paypal.test/approve?token=EC-1", reference="EC-1")
     payment = payment_start(order=order)
     assert payment.approval_url == "https://paypal.test/approve?token=EC-1"
-    assert payment.status == "pending"
+    # The provider's reference is kept: the webhook and the customer's return name it.
+    assert (payment.status, payment.reference) == ("pending", "EC-1")
 
 
 def test_a_declined_start_keeps_the_customer_message(order, scripted):

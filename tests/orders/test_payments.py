@@ -7,7 +7,7 @@ from django.core import signing
 
 from apps.orders.exceptions import InvalidTransition, PaymentMismatch
 from apps.orders.models import Order, OutboxEmail, Payment
-from apps.orders.payments import GatewayError, PaymentRequest, get_provider
+from apps.orders.payments import PaymentRequest, RefundRequest, WebhookInvalid, get_provider
 from apps.orders.payments.dummy import pay_token_make
 from apps.orders.payments.registry import ProviderUnavailable
 from apps.orders.services import order_mark_paid, order_place, order_transition, payment_start
@@ -82,7 +82,16 @@ def test_provider_results_are_frozen_with_decimal_amounts(payment):
     start = get_provider("dummy").start_payment(request)
     with pytest.raises(AttributeError):
         start.pay_url = "http://evil.example/"  # type: ignore[misc]
-    refund = get_provider("dummy").refund(reference=start.reference, amount=Decimal("1.00"), currency="EUR")
+    refund = get_provider("dummy").refund(
+        RefundRequest(
+            refund_id=1,
+            payment_reference=start.reference,
+            capture_reference="",
+            amount=Decimal("1.00"),
+            currency="EUR",
+            idempotency_key="k",
+        )
+    )
     assert refund.amount == Decimal("1.00")
 
 
@@ -91,7 +100,7 @@ def test_dummy_webhook_signature_is_verified():
     body = signing.dumps(
         {
             "id": "evt_1",
-            "kind": "payment.succeeded",
+            "kind": "payment_succeeded",
             "reference": "dummy_1",
             "amount": "15.50",
             "currency": "EUR",
@@ -100,7 +109,7 @@ def test_dummy_webhook_signature_is_verified():
     ).encode()
     event = provider.parse_webhook(body=body, headers={})
     assert (event.event_id, event.amount) == ("evt_1", Decimal("15.50"))
-    with pytest.raises(GatewayError):
+    with pytest.raises(WebhookInvalid):
         provider.parse_webhook(body=body[:-2] + b"xx", headers={})
 
 

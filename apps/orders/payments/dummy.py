@@ -14,7 +14,19 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from .base import GatewayError, PaymentProvider, PaymentRequest, PaymentStart, RefundResult, WebhookEvent
+from .base import (
+    EventKind,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentStart,
+    PaymentState,
+    ProviderStatus,
+    RefundOutcome,
+    RefundRequest,
+    RefundResult,
+    WebhookEvent,
+    WebhookInvalid,
+)
 
 SIGNING_SALT = "orders.payments.dummy"
 
@@ -38,23 +50,41 @@ class DummyProvider(PaymentProvider):
             pay_url=f"{settings.FRONTEND_URL.rstrip('/')}{path}",
         )
 
+    def retrieve(self, *, reference: str) -> PaymentState:
+        # The dummy page records payments itself; there is nothing else to ask.
+        return PaymentState(reference=reference, status=ProviderStatus.PENDING)
+
+    def capture(self, *, reference: str, idempotency_key: str) -> PaymentState:
+        return self.retrieve(reference=reference)
+
+    def cancel(self, *, reference: str, idempotency_key: str) -> PaymentState:
+        return PaymentState(reference=reference, status=ProviderStatus.CANCELLED)
+
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         # The dummy page calls the services directly; a "webhook" is only a signed JSON body,
         # accepted so the webhook path can be exercised without a real provider.
         try:
             data = signing.loads(body.decode(), salt=SIGNING_SALT + ".webhook")
         except (signing.BadSignature, UnicodeDecodeError) as exc:
-            raise GatewayError("dummy webhook with a bad signature") from exc
+            raise WebhookInvalid("dummy webhook with a bad signature") from exc
+        try:
+            kind = EventKind(data["kind"])
+        except ValueError:
+            kind = EventKind.OTHER
         return WebhookEvent(
             event_id=str(data["id"]),
-            kind=str(data["kind"]),
+            kind=kind,
+            event_type=str(data["kind"]),
             reference=str(data["reference"]),
             amount=Decimal(data["amount"]) if data.get("amount") is not None else None,
             currency=str(data.get("currency", "")),
             payload=data,
         )
 
-    def refund(self, *, reference: str, amount: Decimal, currency: str) -> RefundResult:
+    def refund(self, request: RefundRequest) -> RefundResult:
         return RefundResult(
-            reference=f"dummy_refund_{uuid.uuid4().hex}", amount=amount, currency=currency, status="succeeded"
+            reference=f"dummy_refund_{uuid.uuid4().hex}",
+            amount=request.amount,
+            currency=request.currency,
+            status=RefundOutcome.SUCCEEDED,
         )

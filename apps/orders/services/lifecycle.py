@@ -6,8 +6,8 @@ through the outbox).
 """
 
 from datetime import datetime
+from functools import partial
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +31,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
 }
+
+# Payment attempts that may still be paid: cancelling the order closes them.
+OPEN_PAYMENT_STATUSES = (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.ERROR)
 
 # The email each status sends to the customer.
 STATUS_EMAILS: dict[str, str] = {
@@ -88,6 +91,8 @@ def transition_locked(
     elif to_status == S.PAID:
         order.paid_at = now
         fields.append("paid_at")
+        # The other attempts must not take the money a second time.
+        _payments_close(order=order, now=now)
     elif to_status == S.CANCELLED:
         order.cancelled_at = now
         fields.append("cancelled_at")
@@ -100,9 +105,7 @@ def transition_locked(
                 stock_release(quantities=quantities)
             order.stock_released = True
             fields.append("stock_released")
-        order.payments.filter(status=PaymentStatus.PENDING).update(
-            status=PaymentStatus.CANCELLED, updated_at=now
-        )
+        _payments_close(order=order, now=now)
     order.status = to_status
     order.save(update_fields=fields)
     OrderStatusChange.objects.create(
@@ -113,26 +116,18 @@ def transition_locked(
     return order
 
 
-def order_cancel(*, order: Order, actor: User | None, note: str = "") -> Order:
-    """Cancel an order that has not been shipped yet (pending payment or paid); stock goes back."""
-    return order_transition(order=order, to_status=S.CANCELLED, actor=actor, note=note)
+def _payments_close(*, order: Order, now: datetime) -> None:
+    """Cancel the order's open payment attempts, here and (after commit) at their providers."""
+    open_payments = order.payments.filter(status__in=OPEN_PAYMENT_STATUSES)
+    at_provider = list(open_payments.exclude(reference="").values_list("pk", flat=True))
+    open_payments.update(status=PaymentStatus.CANCELLED, updated_at=now)
+    for payment_id in at_provider:
+        transaction.on_commit(partial(_provider_cancel_enqueue, payment_id), robust=True)
 
 
-def orders_expire_unpaid(*, now: datetime | None = None) -> int:
-    """Cancel the orders still unpaid ``ORDER_PAYMENT_TIMEOUT`` after checkout; return how many.
+def _provider_cancel_enqueue(payment_id: int) -> None:
+    # Imported here: tasks import the services. A broker that is down is logged
+    # (robust on_commit); reconciliation asks the provider about the payment later anyway.
+    from ..tasks import payment_cancel_at_provider
 
-    Each order is cancelled in its own transaction under its row lock: an order paid meanwhile
-    is left alone, and its stock is given back only once.
-    """
-    cutoff = (now or timezone.now()) - settings.ORDER_PAYMENT_TIMEOUT
-    expired = 0
-    candidates = Order.objects.filter(status=S.PENDING_PAYMENT, created_at__lt=cutoff).order_by("pk")
-    for order in candidates.only("pk"):
-        try:
-            order_transition(
-                order=order, to_status=S.CANCELLED, note="Not paid in time: cancelled automatically."
-            )
-        except InvalidTransition:
-            continue
-        expired += 1
-    return expired
+    payment_cancel_at_provider.delay(payment_id)

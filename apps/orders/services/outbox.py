@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookstore.mail import email_send
 
-from ..models import EmailStatus, Order, OutboxEmail
+from ..models import EmailKind, EmailStatus, Order, OutboxEmail, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,15 @@ OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=10)
 
 def outbox_add(*, order: Order, kind: str) -> None:
     email, created = OutboxEmail.objects.get_or_create(order=order, kind=kind, defaults={"to": order.email})
+    if created:
+        transaction.on_commit(lambda: _outbox_enqueue(email.pk), robust=True)
+
+
+def outbox_add_refund(*, order: Order, refund: Refund) -> None:
+    """The refund notice of ``refund`` (one per refund: an order may be refunded in parts)."""
+    email, created = OutboxEmail.objects.get_or_create(
+        refund=refund, defaults={"order": order, "kind": EmailKind.REFUNDED, "to": order.email}
+    )
     if created:
         transaction.on_commit(lambda: _outbox_enqueue(email.pk), robust=True)
 
@@ -47,8 +56,8 @@ def outbox_email_send(*, email_id: int) -> bool:
     now = timezone.now()
     with transaction.atomic():
         email = (
-            OutboxEmail.objects.select_for_update(skip_locked=True)
-            .select_related("order")
+            OutboxEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("order", "refund")
             .filter(pk=email_id)
             .first()
         )
@@ -65,7 +74,7 @@ def outbox_email_send(*, email_id: int) -> bool:
         email.attempts += 1
         email.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
     try:
-        email_send(template=f"orders/{email.kind}", context=_email_context(email.order), to=[email.to])
+        email_send(template=f"orders/{email.kind}", context=_email_context(email), to=[email.to])
     except Exception as exc:
         OutboxEmail.objects.filter(pk=email.pk, claimed_at=now).update(
             status=EmailStatus.PENDING, last_error=repr(exc)[:2000], updated_at=timezone.now()
@@ -93,9 +102,11 @@ def outbox_emails_relay() -> int:
     return sent
 
 
-def _email_context(order: Order) -> dict[str, Any]:
+def _email_context(email: OutboxEmail) -> dict[str, Any]:
+    order = email.order
     return {
         "order": order,
+        "refund": email.refund,
         "lines": list(order.lines.all()),
         "customer_name": order.shipping_address.get("name", ""),
     }
