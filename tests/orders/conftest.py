@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -6,6 +7,10 @@ from django.test import override_settings
 from apps.accounts.models import Address
 from apps.cart.models import Cart, CartLine
 from tests.factories import BookFactory, UserFactory
+from tests.standins.paypal_api import PayPalStandIn
+from tests.standins.paypal_api import signed_headers as paypal_signed_headers
+from tests.standins.stripe_api import DEFAULT_SECRET_KEY, StripeStandIn
+from tests.standins.stripe_api import sign as stripe_sign
 
 ORDERS = "/api/v1/orders/"
 
@@ -78,3 +83,56 @@ def other_user(db):
 @pytest.fixture
 def checkout_body(address) -> dict:
     return {"shipping_address": address.pk, "payment_provider": "dummy"}
+
+
+# --- Payment providers, against local stand-ins of their APIs ----------------------------------
+
+STRIPE_WEBHOOK_SECRET = "whsec_standin"
+
+
+@pytest.fixture
+def stripe_api(settings):
+    """Stripe's API on a local port; the real ``stripe`` client pointed at it by settings."""
+    with StripeStandIn() as api:
+        settings.STRIPE_SECRET_KEY = DEFAULT_SECRET_KEY
+        settings.STRIPE_PUBLISHABLE_KEY = "pk_test_standin"
+        settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
+        settings.STRIPE_API_BASE = api.url
+        settings.PAYMENT_PROVIDER_TIMEOUT = 1.0
+        settings.PAYMENT_PROVIDERS = [*settings.PAYMENT_PROVIDERS, "stripe"]
+        yield api
+
+
+@pytest.fixture
+def paypal_api(settings):
+    """PayPal's REST API on a local port; the provider's HTTP calls pointed at it by settings."""
+    with PayPalStandIn() as api:
+        settings.PAYPAL_CLIENT_ID = api.client_id
+        settings.PAYPAL_CLIENT_SECRET = api.client_secret
+        settings.PAYPAL_WEBHOOK_ID = api.webhook_id
+        settings.PAYPAL_API_BASE = api.url
+        settings.PAYMENT_PROVIDER_TIMEOUT = 1.0
+        settings.PAYMENT_PROVIDERS = [*settings.PAYMENT_PROVIDERS, "paypal"]
+        yield api
+
+
+def stripe_webhook(client, event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, timestamp: int | None = None):
+    """POST ``event`` to the shop as Stripe does: the raw JSON body, signed."""
+    body = json.dumps(event).encode()
+    return client.post(
+        "/api/v1/payments/webhooks/stripe/",
+        body,
+        content_type="application/json",
+        headers={"Stripe-Signature": stripe_sign(body, secret, timestamp)},
+    )
+
+
+def paypal_webhook(client, event: dict, *, webhook_id: str = "WH-STANDIN", **overrides):
+    """POST ``event`` to the shop as PayPal does: JSON with its transmission headers."""
+    headers = paypal_signed_headers(event, webhook_id=webhook_id, **overrides)
+    return client.post(
+        "/api/v1/payments/webhooks/paypal/",
+        json.dumps(event),
+        content_type="application/json",
+        headers=headers,
+    )

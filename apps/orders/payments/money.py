@@ -7,6 +7,13 @@ away: money that cannot be represented must not be charged as something else.
 
 from decimal import Decimal
 
+from .base import GatewayError
+
+
+class AmountNotRepresentable(GatewayError, ValueError):
+    """An amount with more decimals than its currency has (the shop's prices are misconfigured)."""
+
+
 # Currencies without minor units, and with three decimals (ISO 4217; Stripe's and PayPal's lists).
 ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "HUF", "ISK", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "TWD", "UGX", "VND"}
@@ -28,7 +35,7 @@ def minor_units(amount: Decimal, currency: str) -> int:
     """``Decimal("15.50"), "EUR"`` → ``1550``; ``Decimal("1550"), "JPY"`` → ``1550``."""
     scaled = amount.scaleb(currency_decimals(currency))
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{amount} {currency.upper()} has more decimals than the currency allows")
+        raise AmountNotRepresentable(f"{amount} {currency.upper()} has more decimals than its currency")
     return int(scaled)
 
 

@@ -92,13 +92,16 @@ def payment_event_process(*, event_id: int) -> str:
     if event.status not in {EventStatus.RECEIVED, EventStatus.DEFERRED}:
         return event.status
     PaymentEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
-    payment = _payment_for(event)
-    if payment is None:
+    payment = None if event.kind == EventKind.OTHER else _payment_for(event)
+    if event.kind == EventKind.OTHER:
+        outcome = Outcome.IGNORED
+    elif payment is None:
         logger.warning(
-            "Webhook %s %s (%s) names no payment of the shop",
+            "Webhook %s %s (%s) names no payment of the shop: %s",
             event.provider,
             event.event_id,
             event.event_type,
+            event.reference or event.capture_reference,
         )
         outcome = Outcome.UNMATCHED
     else:
