@@ -42,7 +42,7 @@ class Reconciled:
     outcome: Outcome | str
 
 
-def payment_reconcile(*, payment_id: int) -> Reconciled:
+def payment_reconcile(*, payment_id: int, now: datetime | None = None) -> Reconciled:
     """Ask the provider where one payment stands and apply it; a provider failure is reported, not raised."""
     payment = Payment.objects.select_related("order").get(pk=payment_id)
     before = payment.status
@@ -60,7 +60,7 @@ def payment_reconcile(*, payment_id: int) -> Reconciled:
     except (GatewayError, PaymentDeclined, ProviderUnavailable) as exc:
         logger.error("Reconciliation of payment %s failed: %r", payment.pk, exc)
         outcome = f"error: {exc}"
-    Payment.objects.filter(pk=payment.pk).update(checked_at=timezone.now())
+    Payment.objects.filter(pk=payment.pk).update(checked_at=now or timezone.now())
     return Reconciled(payment.pk, payment.order.number, payment.provider, payment.reference, before, outcome)
 
 
@@ -86,7 +86,8 @@ def payments_reconcile_due(*, now: datetime | None = None) -> list[Reconciled]:
     """Reconcile every payment due (see the module's docstring); retry the refunds still pending."""
     now = now or timezone.now()
     done = [
-        payment_reconcile(payment_id=pk) for pk in payments_to_reconcile(now=now).values_list("pk", flat=True)
+        payment_reconcile(payment_id=pk, now=now)
+        for pk in payments_to_reconcile(now=now).values_list("pk", flat=True)
     ]
     refunds_retry_pending(older_than=now - settings.PAYMENT_RECONCILE_AFTER)
     return done
