@@ -1,11 +1,24 @@
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from bookstore.exceptions import ApplicationError
 
 from . import services
-from .models import Order, OrderLine, OrderStatus, OrderStatusChange, OutboxEmail, Payment
+from .models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    OutboxEmail,
+    Payment,
+    PaymentEvent,
+    Refund,
+    RefundStatus,
+)
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -33,11 +46,15 @@ class PaymentInline(_ReadOnlyInline):
         "amount",
         "currency",
         "reference",
+        "capture_reference",
         "failure_message",
+        "surplus",
+        "flag",
         "paid_at",
         "created_at",
     )
     readonly_fields = fields
+    show_change_link = True
 
 
 class StatusChangeInline(_ReadOnlyInline):
@@ -64,7 +81,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("number", "email")
     list_select_related = ("user",)
     inlines = (OrderLineInline, PaymentInline, StatusChangeInline, OutboxEmailInline)
-    actions = ("mark_processing", "mark_shipped")
+    actions = ("mark_processing", "mark_shipped", "refund_in_full")
     fields = (
         "number",
         "user",
@@ -122,3 +139,140 @@ class OrderAdmin(admin.ModelAdmin):
     )
     def mark_shipped(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._move(request, queryset, OrderStatus.SHIPPED)
+
+    @admin.action(
+        description="Refund selected orders in full (through their payment provider)", permissions=["change"]
+    )
+    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        """What was paid and not refunded yet goes back; the provider is asked once this commits."""
+        for order in queryset:
+            try:
+                refund, _created = services.refund_create(
+                    order=order,
+                    actor=request.user,  # type: ignore[arg-type]
+                    reason="From the admin.",
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+                continue
+            refund.refresh_from_db()
+            level = messages.SUCCESS if refund.status == RefundStatus.SUCCEEDED else messages.WARNING
+            self.message_user(
+                request,
+                f"{order.number}: refund of {refund.amount} {refund.currency} {refund.status}.",
+                level,
+            )
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows only the services write: staff read them here, and act through the order's actions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class RefundInline(_ReadOnlyInline):
+    model = Refund
+    fields = (
+        "amount",
+        "currency",
+        "status",
+        "reference",
+        "reason",
+        "actor",
+        "failure_message",
+        "refunded_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "order",
+        "provider",
+        "status",
+        "amount",
+        "currency",
+        "reference",
+        "surplus",
+        "flag",
+        "created_at",
+    )
+    list_filter = ("provider", "status", "surplus", ("flag", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("order__number", "reference", "capture_reference", "order__email")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    inlines = (RefundInline,)
+    fields = (
+        "order",
+        ("provider", "status"),
+        ("amount", "currency"),
+        ("reference", "capture_reference"),
+        "failure_message",
+        ("surplus", "flag"),
+        ("created_at", "updated_at", "paid_at", "checked_at"),
+    )
+    readonly_fields = fields
+
+
+@admin.register(Refund)
+class RefundAdmin(_ReadOnlyAdmin):
+    list_display = ("payment", "amount", "currency", "status", "reason", "actor", "created_at", "refunded_at")
+    list_filter = ("status", "payment__provider", "created_at")
+    search_fields = ("payment__order__number", "reference", "idempotency_key")
+    list_select_related = ("payment__order", "actor")
+    readonly_fields = (
+        "payment",
+        "amount",
+        "currency",
+        "status",
+        "reference",
+        "idempotency_key",
+        "reason",
+        "actor",
+        "failure_message",
+        "created_at",
+        "refunded_at",
+    )
+    fields = readonly_fields
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(_ReadOnlyAdmin):
+    """The provider's webhooks as received (after their signature was verified), with their raw body."""
+
+    list_display = ("received_at", "provider", "event_type", "status", "note", "reference", "payment")
+    list_filter = ("provider", "status", "kind", "received_at")
+    search_fields = ("event_id", "reference", "capture_reference", "payment__order__number")
+    list_select_related = ("payment__order",)
+    date_hierarchy = "received_at"
+    readonly_fields = (
+        "provider",
+        "event_id",
+        "event_type",
+        "kind",
+        "status",
+        "note",
+        "reference",
+        "capture_reference",
+        "amount",
+        "currency",
+        "failure_message",
+        "payment",
+        "attempts",
+        "received_at",
+        "processed_at",
+        "payload_pretty",
+    )
+    fields = readonly_fields
+
+    @admin.display(description="payload")
+    def payload_pretty(self, event: PaymentEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, ensure_ascii=False))

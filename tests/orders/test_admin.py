@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from apps.orders.models import Order
+from apps.orders.models import Order, PaymentEvent, Refund
 from apps.orders.services import order_mark_paid, order_place
 from tests.factories import UserFactory
 
@@ -78,3 +78,42 @@ def test_administrators_group_has_the_orders_permissions():
     )
     assert {"view_order", "change_order", "view_payment", "view_orderstatuschange"} <= expected
     assert expected <= set(group.permissions.values_list("codename", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refund_action_refunds_through_the_provider(admin_client, paid_order, mailoutbox):
+    response = admin_client.post(
+        CHANGELIST, {"action": "refund_in_full", "_selected_action": [paid_order.pk]}, follow=True
+    )
+    assert f"{paid_order.number}: refund of 15.50 EUR succeeded." in response.content.decode()
+    order = Order.objects.get(pk=paid_order.pk)
+    assert order.status == "refunded"
+    [refund] = Refund.objects.filter(payment__order=order)
+    assert (refund.status, refund.reason) == ("succeeded", "From the admin.")
+    # Again: nothing is left to refund, and the admin says so.
+    again = admin_client.post(
+        CHANGELIST, {"action": "refund_in_full", "_selected_action": [paid_order.pk]}, follow=True
+    )
+    assert "nothing paid left to refund" in again.content.decode()
+
+
+def test_payments_refunds_and_webhook_events_are_read_only(admin_client, paid_order):
+    event = PaymentEvent.objects.create(
+        provider="stripe",
+        event_id="evt_1",
+        event_type="payment_intent.succeeded",
+        kind="payment_succeeded",
+        payload={"id": "evt_1", "note": "<script>alert(1)</script>"},
+        status="processed",
+    )
+    page = admin_client.get(f"/admin/orders/paymentevent/{event.pk}/change/").content.decode()
+    assert "payment_intent.succeeded" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'name="_save"' not in page
+    assert admin_client.get("/admin/orders/paymentevent/add/").status_code == 403
+    payment = paid_order.payments.get()
+    page = admin_client.get(f"/admin/orders/payment/{payment.pk}/change/").content.decode()
+    assert paid_order.number in page
+    assert 'name="_save"' not in page
+    flagged = admin_client.get("/admin/orders/payment/", {"flag__isempty": "0"}).content.decode()
+    assert paid_order.number not in flagged
