@@ -21,6 +21,11 @@ from .models import (
 )
 
 
+def _flat(fields: tuple[str | tuple[str, ...], ...]) -> tuple[str, ...]:
+    """The field names of a ``fields`` layout whose rows may group several fields."""
+    return tuple(name for group in fields for name in (group if isinstance(group, tuple) else (group,)))
+
+
 class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -97,12 +102,7 @@ class OrderAdmin(admin.ModelAdmin):
     )
     # Only the tracking number is typed in here (before "mark shipped"); everything else is
     # the checkout's snapshot or the lifecycle's doing.
-    readonly_fields = tuple(
-        name
-        for group in fields
-        for name in (group if isinstance(group, tuple) else (group,))
-        if name != "tracking_number"
-    )
+    readonly_fields = tuple(name for name in _flat(fields) if name != "tracking_number")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -219,7 +219,7 @@ class PaymentAdmin(_ReadOnlyAdmin):
         ("surplus", "flag"),
         ("created_at", "updated_at", "paid_at", "checked_at"),
     )
-    readonly_fields = fields
+    readonly_fields = _flat(fields)
 
 
 @admin.register(Refund)
