@@ -184,3 +184,15 @@ def test_an_amount_the_currency_cannot_hold_is_a_payment_error_not_a_500(
     payment = payment_start(order=order)
     assert payment.status == "error"
     assert not stripe_api.intents
+
+
+def test_a_customer_cancelling_an_unpaid_order_cancels_its_intent(
+    checkout, stripe_api, user_client, django_capture_on_commit_callbacks
+):
+    body = checkout()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(order_url(body["number"], "cancel"), {})
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["refunds"] == []
+    assert stripe_api.intents[body["payment"]["reference"]]["status"] == "canceled"
+    assert Payment.objects.get().status == "cancelled"

@@ -12,7 +12,8 @@ Settings: ``STRIPE_SECRET_KEY``, ``STRIPE_PUBLISHABLE_KEY``, ``STRIPE_WEBHOOK_SE
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -186,17 +187,16 @@ def _intent_state(intent: Any) -> PaymentState:
     )
 
 
-class _errors:
+@contextmanager
+def _errors() -> Iterator[None]:
     """Stripe's exceptions as the payment family: refusals are declines, the rest gateway errors."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or not isinstance(exc, stripe.StripeError):
-            return False
-        if isinstance(exc, stripe.CardError):
-            raise PaymentDeclined(exc.user_message or "The card was declined.") from exc
-        if isinstance(exc, stripe.InvalidRequestError) and exc.http_status in {400, 402}:
+    try:
+        yield
+    except stripe.CardError as exc:
+        raise PaymentDeclined(exc.user_message or "The card was declined.") from exc
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status in {400, 402}:
             raise PaymentDeclined(exc.user_message or "The payment service refused the request.") from exc
+        raise GatewayError(f"Stripe: {type(exc).__name__} {exc.http_status}: {exc}") from exc
+    except stripe.StripeError as exc:
         raise GatewayError(f"Stripe: {type(exc).__name__} {exc.http_status}: {exc}") from exc
