@@ -26,3 +26,19 @@ class Conflict(ApplicationError):
     status = 409
     code = "conflict"
     title = "The request conflicts with the current state of the resource."
+
+
+class NotFound(ApplicationError):
+    """What was asked for does not exist (or is not the caller's to see: the same answer)."""
+
+    status = 404
+    code = "not_found"
+    title = "Not Found"
+
+
+class InvalidInput(ApplicationError):
+    """Input a service or selector refuses; ``errors`` names the fields, as a form would."""
+
+    status = 400
+    code = "validation_error"
+    title = "Invalid input."

@@ -1,4 +1,4 @@
-"""Request id and the one access-log line per request."""
+"""Request id and the one access-log line per request; domain errors on pages."""
 
 import logging
 import re
@@ -6,8 +6,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
+from .exceptions import NotFound
 from .logging import request_id_var
 
 logger = logging.getLogger("bookstore.request")
@@ -50,3 +51,22 @@ class RequestLogMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class DomainErrorMiddleware:
+    """Pages answer the domain's "not found" as Django's 404 page (the API has its own handler).
+
+    Services and selectors raise the project's errors only (``bookstore.exceptions``), never an
+    HTTP type; a page view that lets a ``NotFound`` through gets the storefront's 404 page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception
+        return None

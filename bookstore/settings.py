@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "apps.cart",
     "apps.orders",
     "apps.reviews",
+    # The customer pages that compose the apps above (no models).
+    "apps.storefront",
 ]
 
 MIDDLEWARE = [
@@ -77,12 +79,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # French for this French shop, English when the browser asks for it (or the switch says so).
+    "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bookstore.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "bookstore.urls"
@@ -100,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.storefront.context.storefront",
             ],
         },
     },
@@ -164,7 +170,11 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
 # --- Internationalisation -----------------------------------------------------------------
 
-LANGUAGE_CODE = "fr-fr"
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+# The storefront's own messages are written in French (the shop's language, shown when a
+# catalogue is missing) and translated to English in locale/en; `make` compiles the .mo files.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,4 @@
-from bookstore.exceptions import ApplicationError, Conflict
+from bookstore.exceptions import ApplicationError, Conflict, InvalidInput, NotFound
 
 
 class OutOfStock(Conflict):
@@ -37,3 +37,19 @@ class SlugTaken(Conflict):
 
     code = "slug_taken"
     title = "This slug is already in use."
+
+
+class BookNotFound(NotFound):
+    code = "not_found"
+
+
+class AuthorNotFound(NotFound):
+    code = "not_found"
+
+
+class PublisherNotFound(NotFound):
+    code = "not_found"
+
+
+class InvalidFilter(InvalidInput):
+    """A query parameter of the book list that does not parse (an unknown format, a bad price)."""

@@ -21,11 +21,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.http import Http404
 
 from apps.categories.models import Category
 from apps.categories.selectors import category_facets_from_rows, category_facets_sql, category_subtree_filter
 
+from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNotFound
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 
@@ -84,7 +84,7 @@ def book_get(*, key: str, include_inactive: bool = False) -> Book:
     try:
         return queryset.get(**lookup)
     except Book.DoesNotExist as error:
-        raise Http404("No book matches the given ISBN, slug or id.") from error
+        raise BookNotFound("No book matches the given ISBN, slug or id.") from error
 
 
 def _search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
@@ -186,14 +186,12 @@ class BookFilter(django_filters.FilterSet):
 def book_list(*, params: Any, include_inactive: bool = False) -> QuerySet[Book]:
     """Active books filtered and ordered by the query parameters ``params`` (a QueryDict).
 
-    Raises ``django_filters``' validation errors through ``BookFilter.errors`` (checked by
-    the caller) for values that do not parse.
+    A value that does not parse is ``InvalidFilter``, naming the parameters.
     """
     filterset = BookFilter(params, queryset=book_queryset(include_inactive=include_inactive))
     if not filterset.is_valid():
-        from rest_framework.exceptions import ValidationError
-
-        raise ValidationError(filterset.errors)
+        errors = {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}
+        raise InvalidFilter("One or more fields are invalid.", errors=errors)
     return filterset.qs
 
 
@@ -281,7 +279,7 @@ def author_get(*, slug: str) -> Author:
     try:
         return author_list().get(slug=slug)
     except Author.DoesNotExist as error:
-        raise Http404("No author has this slug.") from error
+        raise AuthorNotFound("No author has this slug.") from error
 
 
 def publisher_list() -> QuerySet[Publisher]:
@@ -294,4 +292,4 @@ def publisher_get(*, slug: str) -> Publisher:
     try:
         return publisher_list().get(slug=slug)
     except Publisher.DoesNotExist as error:
-        raise Http404("No publisher has this slug.") from error
+        raise PublisherNotFound("No publisher has this slug.") from error

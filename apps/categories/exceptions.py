@@ -1,4 +1,4 @@
-from bookstore.exceptions import ApplicationError, Conflict
+from bookstore.exceptions import ApplicationError, Conflict, NotFound
 
 
 class CategoryCycle(ApplicationError):
@@ -30,3 +30,7 @@ class CategoryTooDeep(ApplicationError):
     status = 400
     code = "category_too_deep"
     title = "The category tree would be too deep."
+
+
+class CategoryNotFound(NotFound):
+    code = "not_found"

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.shortcuts import get_object_or_404
 
+from .exceptions import CategoryNotFound
 from .models import Category
 
 
@@ -68,7 +68,10 @@ def category_tree() -> list[dict[str, Any]]:
 
 
 def category_get(*, slug: str) -> Category:
-    return get_object_or_404(Category, slug=slug)
+    try:
+        return Category.objects.get(slug=slug)
+    except Category.DoesNotExist as error:
+        raise CategoryNotFound("No category has this slug.") from error
 
 
 def category_detail(*, slug: str) -> dict[str, Any]:

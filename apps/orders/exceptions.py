@@ -1,4 +1,4 @@
-from bookstore.exceptions import ApplicationError, Conflict
+from bookstore.exceptions import ApplicationError, Conflict, NotFound
 
 
 class CartEmpty(Conflict):
@@ -79,3 +79,7 @@ class WebhookRejected(ApplicationError):
     status = 400
     code = "webhook_invalid"
     title = "The webhook's signature could not be verified."
+
+
+class OrderNotFound(NotFound):
+    code = "not_found"

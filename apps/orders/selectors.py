@@ -1,10 +1,10 @@
 """Reads of orders."""
 
 from django.db.models import Prefetch, QuerySet
-from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import User
 
+from .exceptions import OrderNotFound
 from .models import Order, OrderStatusChange, Payment
 
 
@@ -23,16 +23,26 @@ def order_list_for_user(*, user: User) -> QuerySet[Order]:
 
 def order_get_for_user(*, user: User, number: str) -> Order:
     """The customer's order ``number``; another customer's order is a 404 like a missing one."""
-    return get_object_or_404(_orders(), user=user, number=number)
+    return _get(_orders().filter(user=user), number=number)
 
 
 def order_get(*, number: str) -> Order:
     """Any order by number (for staff)."""
-    return get_object_or_404(_orders(), number=number)
+    return _get(_orders(), number=number)
 
 
 def order_get_by_payment(*, payment_id: int) -> Payment:
-    return get_object_or_404(Payment.objects.select_related("order"), pk=payment_id)
+    try:
+        return Payment.objects.select_related("order").get(pk=payment_id)
+    except Payment.DoesNotExist as error:
+        raise OrderNotFound("Unknown payment.") from error
+
+
+def _get(orders: QuerySet[Order], *, number: str) -> Order:
+    try:
+        return orders.get(number=number)
+    except Order.DoesNotExist as error:
+        raise OrderNotFound("No order has this number.") from error
 
 
 def payment_latest(*, order: Order) -> Payment | None:

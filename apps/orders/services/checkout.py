@@ -14,7 +14,6 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from rest_framework.exceptions import ValidationError
 
 from apps.accounts.exceptions import AddressNotFound
 from apps.accounts.models import User
@@ -23,6 +22,7 @@ from apps.cart.selectors import cart_get_for_user
 from apps.cart.services import cart_clear
 from apps.catalog.exceptions import OutOfStock
 from apps.catalog.services import stock_reserve
+from bookstore.exceptions import InvalidInput
 
 from ..exceptions import (
     CartChanged,
@@ -68,7 +68,9 @@ def _address_snapshot(*, user: User, value: AddressInput, field: str) -> dict[st
         try:
             address = address_get_for_user(user=user, address_id=value)
         except AddressNotFound:
-            raise ValidationError({field: ["You have no address with this id."]}) from None
+            raise InvalidInput(
+                "One or more fields are invalid.", errors={field: ["You have no address with this id."]}
+            ) from None
         return {name: str(getattr(address, name)) for name in ADDRESS_FIELDS}
     return {name: str(value.get(name, "") or "") for name in ADDRESS_FIELDS}
 
