@@ -184,8 +184,8 @@ class PayPalProvider(PaymentProvider):
         if status in {200, 201}:
             return _order_state(body)
         issues = {detail.get("issue") for detail in body.get("details", [])}
-        if "ORDER_ALREADY_CAPTURED" in issues or "ORDER_NOT_APPROVED" in issues:
-            # Captured by another call, or not approved yet: say where it stands.
+        if issues & {"ORDER_ALREADY_CAPTURED", "ORDER_NOT_APPROVED", "ORDER_COMPLETED_OR_VOIDED"}:
+            # Captured by another call, not approved yet, or voided (expired): say where it stands.
             return self.retrieve(reference=reference)
         if "INSTRUMENT_DECLINED" in issues:
             return PaymentState(

@@ -228,6 +228,10 @@ def payment_state_apply(*, payment_id: int, state: PaymentState) -> Outcome:
         return payment_capture(payment_id=payment_id)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if state.capture_reference and not payment.capture_reference:
+            # A capture still pending (or declined): refund notifications name it, not the order.
+            payment.capture_reference = state.capture_reference
+            payment.save(update_fields=["capture_reference", "updated_at"])
         if state.status == ProviderStatus.FAILED and payment.status in {
             PaymentStatus.PENDING,
             PaymentStatus.ERROR,
@@ -303,9 +307,15 @@ def payment_capture(*, payment_id: int) -> Outcome:
         return Outcome.UNCHANGED
     if payment.order.status != OrderStatus.PENDING_PAYMENT or payment.status == PaymentStatus.CANCELLED:
         return Outcome.UNCHANGED
-    state = get_provider(payment.provider).capture(
-        reference=payment.reference, idempotency_key=f"{payment.idempotency_key}-capture"
-    )
+    try:
+        state = get_provider(payment.provider).capture(
+            reference=payment.reference, idempotency_key=f"{payment.idempotency_key}-capture"
+        )
+    except PaymentDeclined as exc:
+        # The provider refuses to capture (it no longer knows the order): this attempt is over.
+        state = PaymentState(
+            reference=payment.reference, status=ProviderStatus.FAILED, failure_message=exc.customer_message
+        )
     if state.status == ProviderStatus.APPROVED:
         return Outcome.PENDING
     return payment_state_apply(payment_id=payment.pk, state=state)
