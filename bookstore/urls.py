@@ -6,12 +6,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("bookstore.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("orders/", include("apps.orders.storefront_urls")),
+    path("", include("apps.storefront.urls")),
     path("accounts/", include("apps.accounts.urls_storefront")),
     re_path(r"^api/", views.api_not_found),
 ]

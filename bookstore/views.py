@@ -15,10 +15,6 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
-
-
 @csrf_exempt
 def api_not_found(request: HttpRequest, *args: object) -> HttpResponse:
     """Catch-all for unknown URLs under /api/, so they too answer problem details."""

@@ -1,5 +1,6 @@
 """Reads of the catalogue: the book list with its filters, search and facets, and lookups."""
 
+import difflib
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,9 @@ PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
     ("30-50", Decimal("30"), Decimal("50")),
     ("50+", Decimal("50"), None),
 ]
+
+# Titles difflib compares a search with on a database without trigrams (the embedded default).
+SUGGESTION_TITLES = 5000
 
 ORDERINGS = {
     "title": ("title", "id"),
@@ -267,6 +271,50 @@ def book_facets(*, books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str,
         ],
     }
     return total, facets
+
+
+def books_by_authors(*, author_ids: list[int], exclude: int | None = None) -> QuerySet[Book]:
+    """Active books by any of these authors (a book page's "by the same author"), newest first."""
+    books = book_queryset().filter(
+        Exists(BookAuthor.objects.filter(book_id=OuterRef("pk"), author_id__in=author_ids))
+    )
+    if exclude is not None:
+        books = books.exclude(pk=exclude)
+    return books.order_by(F("publication_date").desc(nulls_last=True), "id")
+
+
+def search_suggestion(*, text: str) -> str | None:
+    """A title close to ``text`` for "did you mean", when a search found nothing; None if none is.
+
+    PostgreSQL ranks titles by trigram similarity (the ``pg_trgm`` index); elsewhere the
+    closest of the titles is found by ``difflib``.
+    """
+    text = text.strip()[:200]
+    if not text:
+        return None
+    books = Book.objects.filter(is_active=True)
+    if connection.vendor == "postgresql":
+        title = (
+            books.annotate(similarity=TrigramWordSimilarity(text, "title"))
+            .filter(similarity__gte=0.3)
+            .order_by("-similarity", "title")
+            .values_list("title", flat=True)
+            .first()
+        )
+        return title
+    wanted = text.lower()
+
+    def closeness(title: str) -> float:
+        # A search names the start of a title as often as the whole of it.
+        title = title.lower()
+        return max(
+            difflib.SequenceMatcher(None, wanted, title).ratio(),
+            difflib.SequenceMatcher(None, wanted, title[: len(wanted) + 2]).ratio(),
+        )
+
+    titles = books.values_list("title", flat=True)[:SUGGESTION_TITLES]
+    best = max(titles, key=closeness, default=None)
+    return best if best is not None and closeness(best) >= 0.75 else None
 
 
 def author_list() -> QuerySet[Author]:

@@ -9,4 +9,7 @@ from .cart import cart_summary_for_request
 
 
 def storefront(request: HttpRequest) -> dict[str, Any]:
+    if not hasattr(request, "user"):
+        # An error page for a request refused before authentication (an unknown host).
+        return {"cart_count": 0}
     return {"cart_count": SimpleLazyObject(lambda: cart_summary_for_request(request).item_count)}

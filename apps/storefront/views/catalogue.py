@@ -1,0 +1,138 @@
+"""The catalogue pages: home, the book list with its filters and facets, a book, a category, an author.
+
+Each page reads through the catalogue's and the categories' selectors, as the API does. The
+data of these pages is cached under the catalogue's generation (``..cache``), so a cached page
+runs no query for its books and a catalogue write shows at once.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalog import selectors as catalog
+from apps.catalog.exceptions import InvalidFilter
+from apps.catalog.models import BookFormat
+from apps.categories import selectors as categories
+
+from ..cache import cached_data
+from ..forms import AddToCartForm
+from ..paging import pager
+
+PAGE_SIZE = 24
+HOME_SHELF = 8
+# The filters the sidebar offers, named as the API names them.
+FILTERS = ("q", "category", "author", "format", "language", "min_price", "max_price", "in_stock", "ordering")
+ORDERINGS = [
+    ("", _("Pertinence")),
+    ("title", _("Titre (A→Z)")),
+    ("price", _("Prix croissant")),
+    ("-price", _("Prix décroissant")),
+    ("-publication_date", _("Parutions récentes")),
+    ("-rating", _("Mieux notés")),
+    ("newest", _("Nouveautés")),
+]
+PRICE_BANDS = {
+    "0-10": ("", "10"),
+    "10-20": ("10", "20"),
+    "20-30": ("20", "30"),
+    "30-50": ("30", "50"),
+    "50+": ("50", ""),
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    def build() -> dict[str, Any]:
+        return {
+            "new_books": list(catalog.book_list(params={"ordering": "newest"})[:HOME_SHELF]),
+            "best_rated": list(
+                catalog.book_list(params={"ordering": "-rating"}).filter(rating_count__gt=0)[:HOME_SHELF]
+            ),
+            "tree": categories.category_tree(),
+        }
+
+    return render(request, "storefront/home.html", cached_data(request, build))
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    return {name: request.GET[name].strip() for name in FILTERS if request.GET.get(name, "").strip()}
+
+
+def book_list(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    page_number = request.GET.get("page") or "1"
+
+    def build() -> dict[str, Any]:
+        errors = None
+        try:
+            books = catalog.book_list(params=filters)
+            total, facets = catalog.book_facets(books=books)
+        except InvalidFilter as error:
+            # A hand-edited address: the whole catalogue, and what was ignored.
+            errors, books = error.errors, catalog.book_list(params={})
+            total, facets = catalog.book_facets(books=books)
+        paginator = Paginator(books, PAGE_SIZE)
+        paginator.count = total  # known from the facets: no second COUNT
+        page = paginator.get_page(page_number)
+        return {
+            "page": pager(page),
+            "books": list(page.object_list),
+            "total": total,
+            "facets": facets,
+            "errors": errors,
+            "suggestion": catalog.search_suggestion(text=filters["q"])
+            if total == 0 and "q" in filters
+            else None,
+        }
+
+    data = cached_data(request, build)
+    return render(
+        request,
+        "storefront/book_list.html",
+        {
+            **data,
+            "filters": filters,
+            "query": urlencode(filters),
+            "orderings": ORDERINGS,
+            "formats": dict(BookFormat.choices),
+            "price_bands": PRICE_BANDS,
+        },
+    )
+
+
+def book_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    def build() -> dict[str, Any]:
+        book = catalog.book_get(key=slug)
+        authors = [entry.author for entry in book.book_authors.all()]
+        others = catalog.books_by_authors(author_ids=[a.pk for a in authors], exclude=book.pk)[:6]
+        return {"book": book, "authors": authors, "others": list(others)}
+
+    data = cached_data(request, build)
+    book = data["book"]
+    form = AddToCartForm(initial={"book": book.pk, "quantity": 1}, max_quantity=max(min(book.stock, 99), 1))
+    return render(request, "storefront/book_detail.html", {**data, "form": form})
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page_number = request.GET.get("page") or "1"
+
+    def build() -> dict[str, Any]:
+        detail = categories.category_detail(slug=slug)
+        page = Paginator(catalog.book_list(params={"category": slug}), PAGE_SIZE).get_page(page_number)
+        return {**detail, "page": pager(page), "books": list(page.object_list)}
+
+    return render(request, "storefront/category_detail.html", cached_data(request, build))
+
+
+def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page_number = request.GET.get("page") or "1"
+
+    def build() -> dict[str, Any]:
+        author = catalog.author_get(slug=slug)
+        page = Paginator(catalog.book_list(params={"author": slug}), PAGE_SIZE).get_page(page_number)
+        return {"author": author, "page": pager(page), "books": list(page.object_list)}
+
+    return render(request, "storefront/author_detail.html", cached_data(request, build))
