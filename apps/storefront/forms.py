@@ -49,7 +49,6 @@ class CheckoutForm(forms.Form):
         max_length=2,
         required=False,
         initial="FR",
-        validators=[validate_country_code],
     )
     phone = forms.CharField(label=_("Téléphone"), max_length=32, required=False, validators=[phone_validator])
     payment_provider = forms.ChoiceField(label=_("Paiement"), widget=forms.RadioSelect)
@@ -72,7 +71,10 @@ class CheckoutForm(forms.Form):
         self.fields["idempotency_key"].initial = uuid.uuid4().hex
 
     def clean_country(self) -> str:
-        return (self.cleaned_data.get("country") or "").strip().upper()
+        country = (self.cleaned_data.get("country") or "").strip().upper()
+        if country:
+            validate_country_code(country)
+        return country
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
