@@ -240,7 +240,8 @@ elif _ses_region:
 elif PRODUCTION:
     _email_backend = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    _email_backend = "django.core.mail.backends.console.EmailBackend"
+    # The console, readable: links can be copied from the log (bookstore/console_mail.py).
+    _email_backend = "bookstore.console_mail.EmailBackend"
 # An explicit EMAIL_BACKEND wins over the choice above. Django 6.1 configures email through
 # MAILERS; the environment keeps the familiar variable names.
 _email_options = {}
