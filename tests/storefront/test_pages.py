@@ -337,3 +337,17 @@ def test_my_orders_runs_a_fixed_number_of_queries(signed_in, user, catalogue, dj
     # The user, the count, the orders with lines, payments, refunds and history prefetched.
     with django_assert_num_queries(7):
         signed_in.get("/accounts/orders/")
+
+
+def test_a_paid_order_shows_paid_and_can_be_cancelled_with_a_refund(client, db):
+    from tests.factories import order_make
+
+    order = order_make(paid=True)
+    client.force_login(order.user)
+    page = html(client.get(f"/orders/{order.number}/"))
+    assert "Annuler et être remboursé" in page
+    client.post(f"/orders/{order.number}/cancel/")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    page = html(client.get(f"/orders/{order.number}/"))
+    assert "Remboursements" in page
