@@ -7,7 +7,7 @@ postgres://postgres@127.0.0.1:5432/bookstore_bench, created if missing) and Redi
 Seeds the demo categories and N books (real demo titles, authors and publishers, repeated
 with a running number and made-up ISBNs: bench data, never loaded in the shop), starts
 gunicorn on 127.0.0.1, and prints requests per second and p50/p99 latency for the list, a
-filtered list, a search and a detail, uncached (every request a new cache key) and cached
+filtered list, a search and a detail, and the storefront's catalogue and book pages, uncached (every request a new cache key) and cached
 (one key read again). Bounded: ``--requests`` per scenario and ``--seconds`` at most each
 (a row says how many requests the time limit left unsent); gunicorn is stopped at the end
 whatever happens. Targets 127.0.0.1 only; the database's name must contain ``bench``.
@@ -130,6 +130,7 @@ def main() -> None:
     with gunicorn(env, args.workers) as port:
         first = json.loads(fetch(port, Request("GET", "/api/v1/books/?page_size=100&facets=false")))
         isbns = [book["isbn13"] for book in first["results"]]
+        slugs = [book["slug"] for book in first["results"]]
         count = first["count"]
         n = args.requests
         scenarios = {
@@ -142,6 +143,9 @@ def main() -> None:
                 f"/api/v1/books/?q={['tolstoy', 'dune', 'harry+potter', 'marquez', 'auster'][i % 5]}"
             ),
             "detail": lambda i: f"/api/v1/books/{isbns[i % len(isbns)]}/",
+            # The storefront's pages for a visitor: HTML rendered from the same selectors.
+            "page: catalogue": lambda i: f"/books/?page={i % 50 + 1}",
+            "page: book": lambda i: f"/books/{slugs[i % len(slugs)]}/",
         }
         print(
             f"\n{count} active books, gunicorn {args.workers} workers, {args.concurrency} connections, "
