@@ -2,21 +2,16 @@
 
 import email
 import email.policy
-import os
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from apps.orders.models import EventStatus, Order, OrderStatus, PaymentEvent
-from bookstore.celery import app as celery_app
 from tests.services import requires_broker, requires_postgres
 from tests.standins.stripe_api import DEFAULT_SECRET_KEY
+from tests.workers import celery_worker, queue_of_the_test
 
 from .conftest import ORDERS, STRIPE_WEBHOOK_SECRET, fill_cart, stripe_webhook
 
@@ -26,32 +21,9 @@ pytestmark = [requires_postgres, requires_broker, pytest.mark.django_db(transact
 
 
 @pytest.fixture
-def queue(monkeypatch) -> str:
-    """A queue of this test's own, so no other worker or leftover message interferes."""
-    name = f"test-{uuid.uuid4().hex}"
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", name)
-    return name
-
-
-@pytest.fixture
-def worker(queue, tmp_path, stripe_api):
-    """A Celery worker on the test database, with the shop's and Stripe's settings.
-
-    The worker is another process: the test's settings overrides do not reach it, so it is given
-    them in its environment. Its email goes to files. Yields the folder of the emails and the log.
-    """
-    mail_dir, log_path = tmp_path / "mail", tmp_path / "worker.log"
-    mail_dir.mkdir()
-    db = connection.settings_dict
+def worker(monkeypatch, tmp_path, stripe_api):
+    """A worker with the shop's and Stripe's settings (pointed at the stand-in); yields mail and log."""
     env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        # The tasks the worker enqueues itself (the confirmation email) go to the test's queue.
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
         "STRIPE_SECRET_KEY": DEFAULT_SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_standin",
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
@@ -63,36 +35,8 @@ def worker(queue, tmp_path, stripe_api):
         "SHOP_VAT_RATE": "5.5",
         "SHIPPING_POLICY": "book_law",
     }
-    log = log_path.open("w")
-    process = subprocess.Popen(  # noqa: S603 - fixed command
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bookstore",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield mail_dir, log_path
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    with celery_worker(queue=queue_of_the_test(monkeypatch), folder=tmp_path, env=env) as worker:
+        yield worker
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60) -> bool:
