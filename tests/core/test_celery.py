@@ -8,8 +8,6 @@ import pytest
 from tests.services import requires_broker, requires_postgres
 from tests.workers import celery_worker, queue_of_the_test
 
-ROOT = Path(__file__).resolve().parents[2]
-
 pytestmark = [requires_postgres, requires_broker, pytest.mark.django_db(transaction=True)]
 
 

@@ -4,7 +4,6 @@ import email
 import email.policy
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,6 @@ from tests.standins.stripe_api import DEFAULT_SECRET_KEY
 from tests.workers import celery_worker, queue_of_the_test
 
 from .conftest import ORDERS, STRIPE_WEBHOOK_SECRET, fill_cart, stripe_webhook
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [requires_postgres, requires_broker, pytest.mark.django_db(transaction=True)]
 
