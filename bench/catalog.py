@@ -8,8 +8,9 @@ Seeds the demo categories and N books (real demo titles, authors and publishers,
 with a running number and made-up ISBNs: bench data, never loaded in the shop), starts
 gunicorn on 127.0.0.1, and prints requests per second and p50/p99 latency for the list, a
 filtered list, a search, a detail, and the storefront's catalogue and book pages, uncached
-(every request a new cache key) and cached (one key read again). Bounded: ``--requests`` per scenario and ``--seconds`` at most each
-(a row says how many requests the time limit left unsent); gunicorn is stopped at the end
+(every request a new cache key) and cached (one key read again). Bounded: ``--requests`` per
+scenario and ``--seconds`` at most each (a row says how many requests the time limit left
+unsent); gunicorn is stopped at the end
 whatever happens. Targets 127.0.0.1 only; the database's name must contain ``bench``.
 The shared machinery (gunicorn, load loop, table) is in bench/harness.py.
 """
