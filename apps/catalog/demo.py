@@ -1,9 +1,11 @@
-"""The demo catalogue: real books from ``data/goodreads_books.csv`` (see ``data/README.md``
-for the source and for the rules that set prices, stock, formats and categories)."""
+"""The demo catalogue: real books from ``data/goodreads_books.csv`` and
+``data/goodreads_books_fr.csv`` (see ``data/README.md`` for the source and for the rules that
+set prices, stock, formats and categories)."""
 
 import csv
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,7 +23,8 @@ from .isbn import InvalidIsbn, isbn_normalize
 from .models import Author, Book, BookFormat, Publisher
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-BOOKS_FILE = DATA_DIR / "goodreads_books.csv"
+# Read in this order; a row whose ISBN an earlier row (of any file) already has is skipped.
+BOOKS_FILES = (DATA_DIR / "goodreads_books.csv", DATA_DIR / "goodreads_books_fr.csv")
 CATEGORIES_FILE = DATA_DIR / "demo_categories.json"
 
 LANGUAGES = {"eng": "en", "en-US": "en", "en-GB": "en", "en-CA": "en", "spa": "es", "fre": "fr"}
@@ -80,50 +83,58 @@ def _categories_for(row: dict[str, Any], config: dict[str, Any]) -> list[str]:
     return genre + extra
 
 
+def _raw_rows() -> Iterator[dict[str, str]]:
+    for path in BOOKS_FILES:
+        with path.open(encoding="utf-8", newline="") as handle:
+            yield from csv.DictReader(handle)
+
+
 def demo_rows() -> tuple[list[DemoRow], list[str]]:
     """The rows that load, and a reason for each row skipped."""
     config = json.loads(CATEGORIES_FILE.read_text(encoding="utf-8"))
     rows: list[DemoRow] = []
     skipped: list[str] = []
-    with BOOKS_FILE.open(encoding="utf-8", newline="") as handle:
-        for raw in csv.DictReader(handle):
-            try:
-                isbn13 = isbn_normalize(raw["isbn13"])
-            except InvalidIsbn as error:
-                skipped.append(f"book {raw['book_id']}: ISBN {raw['isbn13']}: {error}")
-                continue
-            language = LANGUAGES.get(raw["language_code"])
-            if language is None:
-                skipped.append(
-                    f"book {raw['book_id']}: language {raw['language_code']!r} has no ISO 639-1 code"
-                )
-                continue
-            title, _, subtitle = _clean(raw["title"]).partition(": ")
-            publisher = _clean(raw["publisher"])
-            pages = int(raw["num_pages"]) if raw["num_pages"].strip() else None
-            published = date.fromisoformat(raw["publication_date"]) if raw["publication_date"] else None
-            row: dict[str, Any] = {
-                "title": _clean(raw["title"]),
-                "authors": [_clean(name) for name in raw["authors"].split(" / ") if name.strip()],
-                "language": language,
-                "format": demo_format(isbn13, publisher),
-            }
-            rows.append(
-                DemoRow(
-                    isbn13=isbn13,
-                    title=title,
-                    subtitle=subtitle,
-                    authors=row["authors"],
-                    publisher=publisher,
-                    publication_date=published,
-                    language=language,
-                    pages=pages,
-                    format=row["format"],
-                    price=demo_price(isbn13, pages),
-                    stock=demo_stock(isbn13),
-                    categories=_categories_for(row, config),
-                )
+    seen: set[str] = set()
+    for raw in _raw_rows():
+        try:
+            isbn13 = isbn_normalize(raw["isbn13"])
+        except InvalidIsbn as error:
+            skipped.append(f"book {raw['book_id']}: ISBN {raw['isbn13']}: {error}")
+            continue
+        if isbn13 in seen:
+            skipped.append(f"book {raw['book_id']}: ISBN {isbn13} is already in the catalogue")
+            continue
+        language = LANGUAGES.get(raw["language_code"])
+        if language is None:
+            skipped.append(f"book {raw['book_id']}: language {raw['language_code']!r} has no ISO 639-1 code")
+            continue
+        seen.add(isbn13)
+        title, _, subtitle = _clean(raw["title"]).partition(": ")
+        publisher = _clean(raw["publisher"])
+        pages = int(raw["num_pages"].strip() or 0) or None  # an empty count or 0: unknown
+        published = date.fromisoformat(raw["publication_date"]) if raw["publication_date"] else None
+        row: dict[str, Any] = {
+            "title": _clean(raw["title"]),
+            "authors": [_clean(name) for name in raw["authors"].split(" / ") if name.strip()],
+            "language": language,
+            "format": demo_format(isbn13, publisher),
+        }
+        rows.append(
+            DemoRow(
+                isbn13=isbn13,
+                title=title,
+                subtitle=subtitle,
+                authors=row["authors"],
+                publisher=publisher,
+                publication_date=published,
+                language=language,
+                pages=pages,
+                format=row["format"],
+                price=demo_price(isbn13, pages),
+                stock=demo_stock(isbn13),
+                categories=_categories_for(row, config),
             )
+        )
     return rows, skipped
 
 
@@ -134,8 +145,12 @@ def _categories_load(tree: list[list[Any]]) -> dict[str, Category]:
         category = by_slug.get(slug)
         if category is None:
             by_slug[slug] = category_create(name=name, slug=slug, parent=parent, position=position)
-        elif category.name != name or category.parent_id != (parent.pk if parent else None):
-            by_slug[slug] = category_update(category=category, name=name, parent=parent)
+        elif (
+            category.name != name
+            or category.parent_id != (parent.pk if parent else None)
+            or category.position != position
+        ):
+            by_slug[slug] = category_update(category=category, name=name, parent=parent, position=position)
     return by_slug
 
 
