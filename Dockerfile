@@ -7,6 +7,10 @@ WORKDIR /build
 COPY requirements.txt .
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-compile -r requirements.txt
+# The translations' .mo files are built, not committed (compilemessages runs this same msgfmt).
+RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+COPY locale locale
+RUN find locale -name '*.po' -exec sh -c 'msgfmt --check-format -o "${1%.po}.mo" "$1"' _ {} \;
 
 # --- runtime ------------------------------------------------------------------------------
 FROM python:3.13-slim AS runtime
@@ -19,6 +23,7 @@ RUN groupadd --system app && useradd --system --gid app --home-dir /app --no-cre
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=app:app . .
+COPY --from=build --chown=app:app /build/locale /app/locale
 # collectstatic needs no real secret or database: throwaway values satisfy the production
 # guard at build time only; the container gets the real ones from its environment.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \

@@ -8,13 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate demo worker beat check bench clean
+.PHONY: help run test lint format messages migrate demo worker beat check bench clean
 
 help:
 	@echo "make run     set up .venv, migrate, load the demo catalogue, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up .venv with the test tools and run the whole suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make check   Django checks with warnings as errors, and mypy on services and selectors"
+	@echo "make messages  compile the translations (locale/*/LC_MESSAGES/django.po into .mo files)"
 	@echo "make bench   catalogue and cart benchmarks (PostgreSQL and Redis on 127.0.0.1)"
 	@echo "make worker  a Celery worker (needs CELERY_BROKER_URL)"
 
@@ -31,16 +32,22 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	@touch $@
 
+# The .mo files are built, not committed: run, test and check compile them first (GNU gettext's
+# msgfmt is needed). After changing a marked string, update the catalogue with
+# `$(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=tests --ignore=bench`.
+messages: $(VENV)/.runtime
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
 	$(BIN)/python manage.py load_demo_catalog
 
-run: demo
+run: demo messages
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev messages
 	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.dev
@@ -51,7 +58,7 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-check: $(VENV)/.dev
+check: $(VENV)/.dev messages
 	$(BIN)/python -W error manage.py check
 	$(BIN)/mypy
 

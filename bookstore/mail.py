@@ -8,6 +8,11 @@ An email named ``<name>`` is three templates under ``templates/emails/<name>/``:
 
 The two text templates are rendered without HTML escaping; the HTML one escapes as usual.
 
+The templates mark their text for translation (English msgids, French in ``locale/fr``): an email
+is written in the language active when it is rendered, which is ``LANGUAGE_CODE`` (French) outside
+a request (a Celery task, a management command), or the one given as ``language``. Numbers and
+dates are localized the same way (``28,00`` in French).
+
 Sending goes through Django 6.1's ``django.core.mail.mailers`` (``settings.MAILERS``; the
 ``"default"`` alias unless told otherwise), so the console, SMTP, locmem or anymail backend is
 chosen by configuration alone. Callers that must not send inside a database transaction (all of
@@ -15,6 +20,7 @@ them: see the architecture notes) call :func:`email_send` from a Celery task enq
 """
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +28,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.template import Context, TemplateDoesNotExist
 from django.template import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
+from django.utils import translation
 
 DEFAULT_MAILER = "default"
 
@@ -47,17 +54,24 @@ def email_render(
     from_email: str | None = None,
     reply_to: Sequence[str] | None = None,
     headers: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> EmailMultiAlternatives:
     """Render ``templates/emails/<template>/`` into a message to ``to`` (nothing is sent).
 
     The subject is always a single line, because a header cannot hold a newline; the HTML part
     is attached when ``body.html`` exists. ``from_email`` defaults to ``DEFAULT_FROM_EMAIL``.
     The context also receives ``frontend_url`` (``settings.FRONTEND_URL``), the base of every
-    link an email carries.
+    link an email carries. The text is in ``language`` (a code of ``LANGUAGES``) when given,
+    else in the active language.
     """
-    ctx = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
-    subject = " ".join(_render_text(_template_path(template, "subject.txt"), ctx).split())
-    text_body = _render_text(_template_path(template, "body.txt"), ctx)
+    with translation.override(language) if language else nullcontext():
+        ctx = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
+        subject = " ".join(_render_text(_template_path(template, "subject.txt"), ctx).split())
+        text_body = _render_text(_template_path(template, "body.txt"), ctx)
+        try:
+            html_body: str | None = render_to_string(_template_path(template, "body.html"), ctx)
+        except TemplateDoesNotExist:
+            html_body = None
     message = EmailMultiAlternatives(
         subject=subject,
         body=text_body,
@@ -66,11 +80,7 @@ def email_render(
         reply_to=list(reply_to) if reply_to else None,
         headers=dict(headers) if headers else None,
     )
-    try:
-        html_body = render_to_string(_template_path(template, "body.html"), ctx)
-    except TemplateDoesNotExist:
-        pass
-    else:
+    if html_body is not None:
         message.attach_alternative(html_body, "text/html")
     return message
 
@@ -93,6 +103,7 @@ def email_send(
     reply_to: Sequence[str] | None = None,
     headers: Mapping[str, str] | None = None,
     using: str = DEFAULT_MAILER,
+    language: str | None = None,
 ) -> EmailMultiAlternatives:
     """Render ``template`` (see :func:`email_render`) and send it now; return the message sent.
 
@@ -100,7 +111,13 @@ def email_send(
     not leave an email behind it.
     """
     message = email_render(
-        template=template, context=context, to=to, from_email=from_email, reply_to=reply_to, headers=headers
+        template=template,
+        context=context,
+        to=to,
+        from_email=from_email,
+        reply_to=reply_to,
+        headers=headers,
+        language=language,
     )
     email_deliver(message=message, using=using)
     return message

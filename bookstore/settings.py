@@ -172,8 +172,9 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
-# The storefront's own messages are written in French (the shop's language, shown when a
-# catalogue is missing) and translated to English in locale/en; `make` compiles the .mo files.
+# Messages are written in English (Django's convention: the msgids) and translated to French in
+# locale/fr/LC_MESSAGES/django.po; `make messages` (a step of `make run` and `make test`) compiles
+# the .mo files, which are not committed.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from bookstore.celery import app as celery_app
@@ -59,6 +60,16 @@ def _isolated_cache(worker_id: str):
 def _clear_cache():
     cache.clear()
     return
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """LocaleMiddleware leaves a request's language active in the thread after the response: a
+    test asking for English must not make the next one's emails English. Each test starts and
+    ends with no language active, that is in ``LANGUAGE_CODE`` (French)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .models import Address
 from .selectors import user_inactive_reason
@@ -23,13 +24,13 @@ def form_errors_from(form: forms.Form, error: ValidationError, renames: dict[str
 
 class _PasswordPair(forms.Form):
     new_password1 = forms.CharField(
-        label="Nouveau mot de passe",
+        label=_("New password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     new_password2 = forms.CharField(
-        label="Confirmez le mot de passe",
+        label=_("Confirm the password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -37,7 +38,7 @@ class _PasswordPair(forms.Form):
     def clean_new_password2(self) -> str:
         first, second = self.cleaned_data.get("new_password1"), self.cleaned_data.get("new_password2")
         if first and second and first != second:
-            raise ValidationError("Les deux mots de passe ne correspondent pas.", code="password_mismatch")
+            raise ValidationError(_("The two passwords do not match."), code="password_mismatch")
         return second or ""
 
 
@@ -45,7 +46,7 @@ class LoginForm(AuthenticationForm):
     """Email and password; says why a right password is not enough (unverified, disabled)."""
 
     username = forms.EmailField(
-        label="Adresse email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
     def clean(self) -> dict:
@@ -58,13 +59,15 @@ class LoginForm(AuthenticationForm):
             )
             if reason == "email_not_verified":
                 raise ValidationError(
-                    "Votre adresse email n'est pas encore confirmée : ouvrez le lien que nous vous avons "
-                    "envoyé, ou demandez-en un nouveau.",
+                    _(
+                        "Your email address is not confirmed yet: open the link we sent you, "
+                        "or ask for a new one."
+                    ),
                     code="email_not_verified",
                 ) from None
             if reason == "account_disabled":
                 raise ValidationError(
-                    "Ce compte a été désactivé. Contactez la librairie.", code="account_disabled"
+                    _("This account has been disabled. Contact the bookshop."), code="account_disabled"
                 ) from None
             raise
 
@@ -72,13 +75,17 @@ class LoginForm(AuthenticationForm):
 class RegisterForm(_PasswordPair):
     field_order = ["email", "first_name", "last_name", "new_password1", "new_password2"]
 
-    email = forms.EmailField(label="Adresse email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
-    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label="Adresse email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class SetPasswordForm(_PasswordPair):
@@ -89,36 +96,36 @@ class PasswordChangeForm(_PasswordPair):
     field_order = ["old_password", "new_password1", "new_password2"]
 
     old_password = forms.CharField(
-        label="Mot de passe actuel",
+        label=_("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
-    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(
-        label="Adresse email",
-        help_text="Une nouvelle adresse ne remplace l'actuelle qu'une fois confirmée par le lien envoyé.",
+        label=_("Email address"),
+        help_text=_(
+            "A new address replaces the current one only once confirmed through the link sent to it."
+        ),
     )
 
 
 class AddressForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="Type", choices=[(Address.Kind.SHIPPING, "Livraison"), (Address.Kind.BILLING, "Facturation")]
-    )
-    name = forms.CharField(label="Nom complet", max_length=150)
-    line1 = forms.CharField(label="Adresse", max_length=200)
-    line2 = forms.CharField(label="Complément d'adresse", max_length=200, required=False)
-    postal_code = forms.CharField(label="Code postal", max_length=20)
-    city = forms.CharField(label="Ville", max_length=100)
+    kind = forms.ChoiceField(label=_("Type"), choices=Address.Kind.choices)
+    name = forms.CharField(label=_("Full name"), max_length=150)
+    line1 = forms.CharField(label=_("Address"), max_length=200)
+    line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20)
+    city = forms.CharField(label=_("City"), max_length=100)
     country = forms.CharField(
-        label="Pays (code ISO à deux lettres)",
+        label=_("Country (two-letter ISO code)"),
         max_length=2,
         min_length=2,
         initial="FR",
-        help_text="Par exemple FR, BE, CH.",
+        help_text=_("For example FR, BE, CH."),
     )
-    phone = forms.CharField(label="Téléphone", max_length=32, required=False)
-    is_default = forms.BooleanField(label="Adresse par défaut pour ce type", required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    is_default = forms.BooleanField(label=_("Default address for this type"), required=False)

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bookstore.models import TimeStampedModel
 
@@ -49,7 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     # Unique as typed (Django requires it of the login field) and, through the constraint
     # below, unique whatever the case.
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     is_staff = models.BooleanField(
@@ -63,7 +64,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # An email change takes effect only once the new address is verified; until then the old
     # address stays the login and the new one waits here.
     pending_email = models.EmailField(
-        "new email address awaiting verification", max_length=254, blank=True, default=""
+        _("new email address awaiting verification"), max_length=254, blank=True, default=""
     )
     # Set by an administrator's deactivation (``services.user_deactivate``), cleared by a
     # reactivation. ``is_active`` alone cannot say it: an account that has not verified its
@@ -83,8 +84,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
-        verbose_name = "user"
-        verbose_name_plural = "users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -114,14 +115,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 .()-]{4,22}[0-9]$",
-    "Enter a phone number: digits, optionally a leading + and spaces, dots, dashes or brackets.",
+    _("Enter a phone number: digits, optionally a leading + and spaces, dots, dashes or brackets."),
 )
 
 
 def validate_country_code(value: str) -> None:
     if value not in COUNTRY_CODES:
         raise ValidationError(
-            "%(value)s is not an ISO 3166-1 alpha-2 country code (e.g. FR, BE, CH).",
+            _("%(value)s is not an ISO 3166-1 alpha-2 country code (e.g. FR, BE, CH)."),
             code="invalid_country",
             params={"value": value},
         )
@@ -131,14 +132,14 @@ class Address(TimeStampedModel):
     """A shipping or billing address of a user; at most one default of each kind per user."""
 
     class Kind(models.TextChoices):
-        SHIPPING = "shipping", "Shipping"
-        BILLING = "billing", "Billing"
+        SHIPPING = "shipping", _("Shipping")
+        BILLING = "billing", _("Billing")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="addresses", on_delete=models.CASCADE)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    name = models.CharField("full name", max_length=150)
-    line1 = models.CharField("address line 1", max_length=200)
-    line2 = models.CharField("address line 2", max_length=200, blank=True, default="")
+    name = models.CharField(_("full name"), max_length=150)
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True, default="")
     postal_code = models.CharField(max_length=20)
     city = models.CharField(max_length=100)
     country = models.CharField(
@@ -148,7 +149,8 @@ class Address(TimeStampedModel):
     is_default = models.BooleanField(default=False)
 
     class Meta:
-        verbose_name_plural = "addresses"
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
         ordering = ["kind", "-is_default", "-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

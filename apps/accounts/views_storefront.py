@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
@@ -100,7 +101,8 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.verification_email_resend(email=form.cleaned_data["email"])
         messages.success(
-            request, "Si un compte attend sa confirmation à cette adresse, un email est en route."
+            request,
+            _("If an account at this address is waiting for its confirmation, an email is on its way."),
         )
         return redirect("accounts:login")
     return render(request, "accounts/verify_email_resend.html", {"form": form})
@@ -179,10 +181,13 @@ def profile(request: HttpRequest) -> HttpResponse:
             if updated.pending_email and updated.pending_email != user.pending_email:
                 messages.info(
                     request,
-                    f"Un lien de confirmation a été envoyé à {updated.pending_email}. "
-                    "Votre adresse changera quand vous l'aurez ouvert.",
+                    _(
+                        "A confirmation link has been sent to %(email)s. "
+                        "Your address will change once you have opened it."
+                    )
+                    % {"email": updated.pending_email},
                 )
-            messages.success(request, "Profil enregistré.")
+            messages.success(request, _("Profile saved."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
 
@@ -203,7 +208,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             form_errors_from(form, error, {"new_password": "new_password1"})
         else:
             update_session_auth_hash(request, user)
-            messages.success(request, "Mot de passe modifié. Vos autres appareils ont été déconnectés.")
+            messages.success(request, _("Password changed. Your other devices have been signed out."))
             return redirect("accounts:profile")
     return render(request, "accounts/password_change.html", {"form": form})
 
@@ -234,7 +239,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, "Adresse ajoutée.")
+            messages.success(request, _("Address added."))
             return redirect("accounts:addresses")
     return render(request, "accounts/address_form.html", {"form": form, "address": None})
 
@@ -252,7 +257,7 @@ def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, "Adresse enregistrée.")
+            messages.success(request, _("Address saved."))
             return redirect("accounts:addresses")
     return render(request, "accounts/address_form.html", {"form": form, "address": address})
 
@@ -263,6 +268,6 @@ def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
     address = _address_or_404(request, pk)
     if request.method == "POST":
         services.address_delete(address=address)
-        messages.success(request, "Adresse supprimée.")
+        messages.success(request, _("Address deleted."))
         return redirect(reverse("accounts:addresses"))
     return render(request, "accounts/address_confirm_delete.html", {"address": address})

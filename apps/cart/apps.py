@@ -4,6 +4,8 @@ from django.apps import AppConfig
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 CART_SESSION_KEY = "cart_token"
 SESSION_CART_MERGE = "cart_merge"
@@ -36,12 +38,17 @@ def merge_anonymous_cart(sender: Any, request: Any, user: Any, **kwargs: Any) ->
         session[SESSION_CART_MERGE] = report
         if result.added or result.increased:
             messages.info(
-                request, "The books you picked before signing in are in your cart.", fail_silently=True
+                request,
+                gettext("The books you picked before signing in are in your cart."),
+                fail_silently=True,
             )
         if result.capped or result.discarded:
             messages.warning(
                 request,
-                "Some books of your cart were limited to the copies in stock or not kept: check your cart.",
+                gettext(
+                    "Some books of your cart were limited to the copies in stock or not kept: "
+                    "check your cart."
+                ),
                 fail_silently=True,
             )
     return {"cart_merge": report}
@@ -50,7 +57,7 @@ def merge_anonymous_cart(sender: Any, request: Any, user: Any, **kwargs: Any) ->
 class CartConfig(AppConfig):
     name = "apps.cart"
     label = "cart"
-    verbose_name = "Cart"
+    verbose_name = _("Cart")
 
     def ready(self) -> None:
         user_logged_in.connect(merge_anonymous_cart, dispatch_uid="cart.merge_anonymous_cart")

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from bookstore.models import TimeStampedModel
 
@@ -15,6 +16,8 @@ class Cart(TimeStampedModel):
     token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(user__isnull=False) | models.Q(token__isnull=False),
@@ -36,6 +39,8 @@ class CartLine(TimeStampedModel):
     price_when_added = models.DecimalField(max_digits=10, decimal_places=2)
 
     class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["cart", "book"], name="cart_line_one_per_book"),

@@ -5,6 +5,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from bookstore.models import TimeStampedModel
 
@@ -15,6 +16,8 @@ class Author(TimeStampedModel):
     bio = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -26,6 +29,8 @@ class Publisher(TimeStampedModel):
     slug = models.SlugField(max_length=220, unique=True)
 
     class Meta:
+        verbose_name = _("publisher")
+        verbose_name_plural = _("publishers")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -33,10 +38,10 @@ class Publisher(TimeStampedModel):
 
 
 class BookFormat(models.TextChoices):
-    HARDCOVER = "hardcover", "Hardcover"
-    PAPERBACK = "paperback", "Paperback"
-    EBOOK = "ebook", "E-book"
-    AUDIOBOOK = "audiobook", "Audiobook"
+    HARDCOVER = "hardcover", _("Hardcover")
+    PAPERBACK = "paperback", _("Paperback")
+    EBOOK = "ebook", _("E-book")
+    AUDIOBOOK = "audiobook", _("Audiobook")
 
 
 def _shop_currency() -> str:
@@ -55,7 +60,7 @@ def validate_isbn13(value: str) -> None:
 
 
 class Book(TimeStampedModel):
-    isbn13 = models.CharField("ISBN-13", max_length=13, unique=True, validators=[validate_isbn13])
+    isbn13 = models.CharField(_("ISBN-13"), max_length=13, unique=True, validators=[validate_isbn13])
     title = models.CharField(max_length=300)
     subtitle = models.CharField(max_length=300, blank=True)
     slug = models.SlugField(max_length=320, unique=True)
@@ -83,6 +88,8 @@ class Book(TimeStampedModel):
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("book")
+        verbose_name_plural = _("books")
         ordering = ["title"]
         constraints = [
             models.CheckConstraint(condition=models.Q(stock__gte=0), name="catalog_book_stock_not_negative"),
@@ -108,6 +115,8 @@ class BookAuthor(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("book author")
+        verbose_name_plural = _("book authors")
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["book", "author"], name="catalog_bookauthor_unique"),

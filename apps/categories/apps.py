@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CategoriesConfig(AppConfig):
     name = "apps.categories"
     label = "categories"
-    verbose_name = "Categories"
+    verbose_name = _("Categories")

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from bookstore.models import TimeStampedModel
 
@@ -22,7 +23,8 @@ class Category(TimeStampedModel):
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
 
     class Meta:
-        verbose_name_plural = "categories"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
         ordering = ["path"]
         indexes = [models.Index(fields=["parent", "position"])]
 

@@ -3,6 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bookstore.models import TimeStampedModel
 
@@ -10,14 +12,15 @@ from .payments.base import EventKind
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Pending payment"
-    PAID = "paid", "Paid"
-    PROCESSING = "processing", "Processing"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    # In context: French agrees the labels with "commande" (feminine), unlike a payment's.
+    PENDING_PAYMENT = "pending_payment", pgettext_lazy("order status", "Pending payment")
+    PAID = "paid", pgettext_lazy("order status", "Paid")
+    PROCESSING = "processing", pgettext_lazy("order status", "Processing")
+    SHIPPED = "shipped", pgettext_lazy("order status", "Shipped")
+    DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+    REFUNDED = "refunded", pgettext_lazy("order status", "Refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", pgettext_lazy("order status", "Partially refunded")
 
 
 def _money(**kwargs: Any) -> models.DecimalField:
@@ -53,6 +56,8 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -82,12 +87,14 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
     book = models.ForeignKey("catalog.Book", null=True, related_name="+", on_delete=models.SET_NULL)
     title = models.CharField(max_length=300)
-    isbn13 = models.CharField("ISBN-13", max_length=13)
+    isbn13 = models.CharField(_("ISBN-13"), max_length=13)
     unit_price = _money()
     quantity = models.PositiveSmallIntegerField()
     line_total = _money()
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orders_line_quantity_positive"),
@@ -113,6 +120,8 @@ class OrderStatusChange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
@@ -120,11 +129,11 @@ class OrderStatusChange(models.Model):
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    ERROR = "error", "Gateway error"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    ERROR = "error", _("Gateway error")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Payment(TimeStampedModel):
@@ -158,6 +167,8 @@ class Payment(TimeStampedModel):
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -184,10 +195,10 @@ class Payment(TimeStampedModel):
 
 class RefundStatus(models.TextChoices):
     # Asked of the provider, or to ask again: the provider could not be reached.
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
     # The provider refused it; staff must look.
-    FAILED = "failed", "Failed"
+    FAILED = "failed", _("Failed")
 
 
 class Refund(TimeStampedModel):
@@ -209,6 +220,8 @@ class Refund(TimeStampedModel):
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="orders_refund_amount_positive"),
@@ -235,13 +248,13 @@ class Refund(TimeStampedModel):
 
 
 class EventStatus(models.TextChoices):
-    RECEIVED = "received", "Received, to process"
-    PROCESSED = "processed", "Processed"
-    IGNORED = "ignored", "Ignored (a kind the shop does not act on)"
-    UNMATCHED = "unmatched", "No payment of the shop"
+    RECEIVED = "received", _("Received, to process")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored (a kind the shop does not act on)")
+    UNMATCHED = "unmatched", _("No payment of the shop")
     # A refund seen before its payment's success: processed again when the success arrives.
-    DEFERRED = "deferred", "Waiting for the payment's success"
-    FLAGGED = "flagged", "Flagged for staff"
+    DEFERRED = "deferred", _("Waiting for the payment's success")
+    FLAGGED = "flagged", _("Flagged for staff")
 
 
 class PaymentEvent(models.Model):
@@ -268,6 +281,8 @@ class PaymentEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
         ordering = ["-received_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="orders_payment_event_unique")
@@ -297,16 +312,16 @@ class IdempotencyKey(models.Model):
 
 
 class EmailKind(models.TextChoices):
-    CONFIRMATION = "confirmation", "Order confirmation"
-    SHIPPED = "shipped", "Shipping notice"
-    CANCELLED = "cancelled", "Cancellation notice"
-    REFUNDED = "refunded", "Refund notice"
+    CONFIRMATION = "confirmation", _("Order confirmation")
+    SHIPPED = "shipped", _("Shipping notice")
+    CANCELLED = "cancelled", _("Cancellation notice")
+    REFUNDED = "refunded", _("Refund notice")
 
 
 class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
 
 
 class OutboxEmail(TimeStampedModel):
@@ -330,6 +345,8 @@ class OutboxEmail(TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outbox email")
+        verbose_name_plural = _("outbox emails")
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(

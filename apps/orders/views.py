@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -250,10 +251,10 @@ def dummy_pay(request: HttpRequest, token: str) -> HttpResponse:
                 services.order_mark_paid(
                     payment_id=payment.pk, amount=payment.amount, currency=payment.currency
                 )
-                messages.success(request, "Payment accepted: thank you!")
+                messages.success(request, _("Payment accepted: thank you!"))
             elif request.POST.get("action") == "fail":
                 services.payment_mark_failed(payment_id=payment.pk, message="The (dummy) card was declined.")
-                messages.error(request, "The payment was declined.")
+                messages.error(request, _("The payment was declined."))
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect(request.path)

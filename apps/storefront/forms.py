@@ -11,15 +11,15 @@ from apps.accounts.models import Address, phone_validator, validate_country_code
 
 MAX_QUANTITY = 99
 PROVIDER_LABELS = {
-    "stripe": _("Carte bancaire (Stripe)"),
+    "stripe": _("Bank card (Stripe)"),
     "paypal": _("PayPal"),
-    "dummy": _("Paiement de test (aucun argent n'est prélevé)"),
+    "dummy": _("Test payment (no money is taken)"),
 }
 
 
 class AddToCartForm(forms.Form):
     book = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.IntegerField(label=_("Quantité"), min_value=1, max_value=MAX_QUANTITY, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1)
 
     def __init__(self, *args: Any, max_quantity: int = MAX_QUANTITY, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -27,7 +27,7 @@ class AddToCartForm(forms.Form):
 
 
 class CartLineForm(forms.Form):
-    quantity = forms.IntegerField(label=_("Quantité"), min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY)
 
 
 class CheckoutForm(forms.Form):
@@ -38,20 +38,20 @@ class CheckoutForm(forms.Form):
 
     NEW = "new"
 
-    address = forms.ChoiceField(label=_("Adresse de livraison"), widget=forms.RadioSelect)
-    name = forms.CharField(label=_("Nom complet"), max_length=150, required=False)
-    line1 = forms.CharField(label=_("Adresse"), max_length=200, required=False)
-    line2 = forms.CharField(label=_("Complément d'adresse"), max_length=200, required=False)
-    postal_code = forms.CharField(label=_("Code postal"), max_length=20, required=False)
-    city = forms.CharField(label=_("Ville"), max_length=100, required=False)
+    address = forms.ChoiceField(label=_("Shipping address"), widget=forms.RadioSelect)
+    name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
+    line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
     country = forms.CharField(
-        label=_("Pays (code ISO à deux lettres)"),
+        label=_("Country (two-letter ISO code)"),
         max_length=2,
         required=False,
         initial="FR",
     )
-    phone = forms.CharField(label=_("Téléphone"), max_length=32, required=False, validators=[phone_validator])
-    payment_provider = forms.ChoiceField(label=_("Paiement"), widget=forms.RadioSelect)
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False, validators=[phone_validator])
+    payment_provider = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
 
     NEW_ADDRESS_FIELDS = ("name", "line1", "postal_code", "city", "country")
@@ -61,7 +61,7 @@ class CheckoutForm(forms.Form):
         choices = [
             (str(a.pk), f"{a.name}, {a.line1}, {a.postal_code} {a.city} ({a.country})") for a in addresses
         ]
-        self.fields["address"].choices = [*choices, (self.NEW, _("Une nouvelle adresse"))]
+        self.fields["address"].choices = [*choices, (self.NEW, _("A new address"))]
         self.fields["address"].initial = choices[0][0] if choices else self.NEW
         providers = settings.PAYMENT_PROVIDERS
         self.fields["payment_provider"].choices = [
@@ -81,7 +81,7 @@ class CheckoutForm(forms.Form):
         if data.get("address") == self.NEW:
             for name in self.NEW_ADDRESS_FIELDS:
                 if not (data.get(name) or "").strip():
-                    self.add_error(name, _("Ce champ est obligatoire pour une nouvelle adresse."))
+                    self.add_error(name, _("This field is required for a new address."))
         return data
 
     def shipping_address(self) -> int | dict[str, str]:

@@ -257,7 +257,8 @@ def test_any_session_login_merges_the_session_cart(user, book):
 def test_session_login_tells_the_customer_through_messages(staff_user, password, book):
     scarce = BookFactory(stock=2)
     customer_adds(staff_user, scarce, 2)
-    browser = Client()
+    # The messages are translated (French by default, tests/core/test_i18n.py): an English browser.
+    browser = Client(headers={"Accept-Language": "en"})
     browser.post(ITEMS, {"book": book.pk, "quantity": 1}, content_type="application/json")
     browser.post(ITEMS, {"book": scarce.pk, "quantity": 1}, content_type="application/json")
 
@@ -273,7 +274,7 @@ def test_session_login_tells_the_customer_through_messages(staff_user, password,
 def test_storefront_login_page_merges_the_session_cart_and_shows_what_happened(user, password, book):
     scarce = BookFactory(stock=2)
     customer_adds(user, scarce, 2)
-    browser = Client()
+    browser = Client(headers={"Accept-Language": "en"})  # the messages' English text
     browser.post(ITEMS, {"book": book.pk, "quantity": 1}, content_type="application/json")
     browser.post(ITEMS, {"book": scarce.pk, "quantity": 1}, content_type="application/json")
 

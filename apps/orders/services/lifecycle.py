@@ -72,7 +72,8 @@ def transition_locked(
     if to_status not in TRANSITIONS.get(from_status, frozenset()):
         allowed = sorted(TRANSITIONS.get(from_status, frozenset()))
         raise InvalidTransition(
-            f"A {S(from_status).label.lower()} order cannot become {to_status}.",
+            # The value, not the label: the label is translated, this message is not.
+            f"A {from_status.replace('_', ' ')} order cannot become {to_status}.",
             current_status=from_status,
             allowed=allowed,
         )

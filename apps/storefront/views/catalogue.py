@@ -27,13 +27,13 @@ HOME_SHELF = 8
 # The filters the sidebar offers, named as the API names them.
 FILTERS = ("q", "category", "author", "format", "language", "min_price", "max_price", "in_stock", "ordering")
 ORDERINGS = [
-    ("", _("Pertinence")),
-    ("title", _("Titre (A→Z)")),
-    ("price", _("Prix croissant")),
-    ("-price", _("Prix décroissant")),
-    ("-publication_date", _("Parutions récentes")),
-    ("-rating", _("Mieux notés")),
-    ("newest", _("Nouveautés")),
+    ("", _("Relevance")),
+    ("title", _("Title (A→Z)")),
+    ("price", _("Price, lowest first")),
+    ("-price", _("Price, highest first")),
+    ("-publication_date", _("Recently published")),
+    ("-rating", _("Highest rated")),
+    ("newest", _("New releases")),
 ]
 PRICE_BANDS = {
     "0-10": ("", "10"),

@@ -34,12 +34,12 @@ from ..paging import pager
 
 def _cart_error(error: ApplicationError) -> str:
     messages_by_code = {
-        "book_unavailable": _("Ce livre n'est plus en vente."),
-        "quantity_out_of_range": _("La quantité doit être comprise entre 1 et 99."),
-        "insufficient_stock": _("Il n'y a pas assez d'exemplaires en stock pour cette quantité."),
-        "not_found": _("Cette ligne n'est plus dans votre panier."),
+        "book_unavailable": _("This book is no longer for sale."),
+        "quantity_out_of_range": _("The quantity must be between 1 and 99."),
+        "insufficient_stock": _("There are not enough copies in stock for this quantity."),
+        "not_found": _("This line is no longer in your cart."),
     }
-    return messages_by_code.get(error.code, _("Le panier n'a pas pu être modifié."))
+    return messages_by_code.get(error.code, _("The cart could not be changed."))
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -78,7 +78,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 def cart_add(request: HttpRequest) -> HttpResponse:
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("La quantité doit être comprise entre 1 et 99."))
+        messages.error(request, _("The quantity must be between 1 and 99."))
         return _back(request, reverse("storefront:cart"))
     try:
         cart_item_add(
@@ -89,7 +89,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except CartItemError as error:
         messages.error(request, _cart_error(error))
         return _back(request, reverse("storefront:cart"))
-    messages.success(request, _("Le livre est dans votre panier."))
+    messages.success(request, _("The book is in your cart."))
     return redirect("storefront:cart")
 
 
@@ -98,14 +98,14 @@ def cart_line_update(request: HttpRequest, line_id: int) -> HttpResponse:
     form = CartLineForm(request.POST)
     current = cart_for_request(request)
     if not form.is_valid() or current is None:
-        messages.error(request, _("La quantité doit être comprise entre 1 et 99."))
+        messages.error(request, _("The quantity must be between 1 and 99."))
         return redirect("storefront:cart")
     try:
         cart_item_update(cart=current, line_id=line_id, quantity=form.cleaned_data["quantity"])
     except (CartItemError, CartLineNotFound) as error:
         messages.error(request, _cart_error(error))
     else:
-        messages.success(request, _("Le panier est à jour."))
+        messages.success(request, _("The cart is up to date."))
     return redirect("storefront:cart")
 
 
@@ -139,7 +139,7 @@ def _totals(summary: Any) -> dict[str, Any]:
 def checkout(request: HttpRequest) -> HttpResponse:
     summary = cart_summary_for_request(request)
     if not summary.item_count:
-        messages.info(request, _("Votre panier est vide."))
+        messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
     addresses = list(address_list_for_user(user=request.user).filter(kind="shipping"))
     form = CheckoutForm(request.POST or None, addresses=addresses)
@@ -155,7 +155,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             messages.error(request, _checkout_error(error))
             return redirect("storefront:cart")
         except IdempotencyKeyReused:
-            messages.error(request, _("Ce formulaire a déjà servi : vérifiez votre commande."))
+            messages.error(request, _("This form has already been used: check your order."))
             return redirect("storefront:checkout")
         except ApplicationError as error:
             form.add_error(None, error.message)
@@ -168,10 +168,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 def _checkout_error(error: ApplicationError) -> str:
     if isinstance(error, CartEmpty):
-        return _("Votre panier est vide.")
+        return _("Your cart is empty.")
     if isinstance(error, OrderTooLarge):
-        return _("Cette commande dépasse ce que la librairie peut prendre : commandez moins d'exemplaires.")
-    return _("Votre panier a changé (prix, stock ou livre retiré) : vérifiez-le avant de commander.")
+        return _("This order is more than the bookshop can take: order fewer copies.")
+    return _("Your cart has changed (price, stock or a book withdrawn): check it before ordering.")
 
 
 def _to_payment(number: str, *, user: Any) -> HttpResponse:
@@ -217,7 +217,7 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     try:
         order_services.payment_retry(order=order, provider=request.POST.get("payment_provider", ""))
     except ApplicationError:
-        messages.error(request, _("Cette commande n'attend pas de paiement."))
+        messages.error(request, _("This order is not waiting for a payment."))
         return redirect("storefront:order", number=number)
     return _to_payment(number, user=request.user)
 
@@ -229,9 +229,9 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     try:
         order_services.order_cancel(order=order, actor=request.user)
     except ApplicationError:
-        messages.error(request, _("Cette commande ne peut plus être annulée."))
+        messages.error(request, _("This order can no longer be cancelled."))
     else:
-        messages.success(request, _("La commande est annulée."))
+        messages.success(request, _("The order is cancelled."))
     return redirect("storefront:order", number=number)
 
 
