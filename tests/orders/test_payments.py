@@ -128,7 +128,7 @@ def test_dummy_page_shows_the_order_and_pays_it(client, order, payment):
     assert page.status_code == 200
     html = page.content.decode()
     assert order.number in html
-    assert "15,50 EUR" in html  # French number format
+    assert "15,50\u00a0€" in html  # French number format
     assert 'value="pay"' in html
 
     response = client.post(url, {"action": "pay"}, follow=True)

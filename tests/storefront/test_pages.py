@@ -224,7 +224,10 @@ def test_checkout_needs_a_signed_in_customer(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_checkout_with_a_new_address_places_one_order_whatever_the_resubmits(signed_in, user, catalogue):
+    # Transactional: the first submit really commits and empties the cart (and its cached
+    # summary), as in production, before the second arrives.
     signed_in.post("/cart/add/", {"book": catalogue["dune"].pk, "quantity": 1})
     page = html(signed_in.get("/checkout/"))
     assert "TVA" in page

@@ -138,7 +138,9 @@ def _totals(summary: Any) -> dict[str, Any]:
 @login_required
 def checkout(request: HttpRequest) -> HttpResponse:
     summary = cart_summary_for_request(request)
-    if not summary.item_count:
+    if request.method != "POST" and not summary.item_count:
+        # A POST goes on to order_place even so: a resubmitted form (a double click, a retry
+        # after a lost answer) finds its order by its key there, after the cart was emptied.
         messages.info(request, _("Your cart is empty."))
         return redirect("storefront:cart")
     addresses = list(address_list_for_user(user=request.user).filter(kind="shipping"))
