@@ -44,8 +44,9 @@ migrate: $(VENV)/.runtime
 demo: migrate
 	$(BIN)/python manage.py load_demo_catalog
 
+# Links in emails and the dummy pay page point at this server (FRONTEND_URL), unless set.
 run: demo messages
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	FRONTEND_URL=$${FRONTEND_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev messages
 	$(BIN)/pytest -n auto

@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+
+# The admin says whose it is, in the staff member's language.
+admin.site.site_header = _("Bookshop — administration")
+admin.site.site_title = _("Bookshop administration")
+admin.site.index_title = _("Running the shop")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

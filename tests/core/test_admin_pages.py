@@ -54,3 +54,9 @@ def test_admin_pages_render(superuser_client, shop, model, model_admin):
     if obj is not None:
         response = superuser_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
         assert response.status_code == 200
+
+
+def test_the_admin_is_branded_in_the_staffs_language(superuser_client):
+    assert "Librairie — administration" in superuser_client.get("/admin/").content.decode()
+    english = superuser_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Bookshop — administration" in english
