@@ -20,12 +20,17 @@ KEY_PREFIX = "storefront:data"
 
 
 def cached_data(request: HttpRequest, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The page's data from the cache, or built (and kept) now. The same for every visitor."""
+    """The page's data from the cache, or built (and kept) now. The same for every visitor.
+
+    ``fragment_key`` in the data names it for the templates' ``{% cache %}`` of the parts that
+    hold nothing of the visitor's (no form with a CSRF token): with the language, it keys
+    their rendered HTML, which a catalogue write retires with the data.
+    """
     query = "&".join(f"{k}={v}" for k, values in sorted(request.GET.lists()) for v in values)
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
     key = f"{KEY_PREFIX}:{catalog_version()}:{digest}"
     data = cache.get(key)
     if data is None:
-        data = build()
+        data = {**build(), "fragment_key": key, "fragment_timeout": settings.CATALOG_CACHE_TIMEOUT}
         cache.set(key, data, timeout=settings.CATALOG_CACHE_TIMEOUT)
     return data

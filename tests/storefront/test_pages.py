@@ -354,3 +354,15 @@ def test_a_paid_order_shows_paid_and_can_be_cancelled_with_a_refund(client, db):
     assert order.status == "cancelled"
     page = html(client.get(f"/orders/{order.number}/"))
     assert "Remboursements" in page
+
+
+def test_a_catalogue_write_shows_at_once_on_the_cached_pages(
+    client, catalogue, django_capture_on_commit_callbacks
+):
+    book = catalogue["dune"]
+    for url in ["/", "/books/", f"/books/{catalogue['salmon'].slug}/"]:
+        client.get(url)  # cached now, data and fragments
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_services.book_update(book=book, data={"title": "Dune Messiah, édition collector"})
+    assert "Dune Messiah, édition collector" in html(client.get("/books/"))
+    assert "Dune Messiah, édition collector" in html(client.get("/"))
