@@ -289,6 +289,9 @@ CELERY_BEAT_SCHEDULE["orders-outbox-relay"] = {
 
 # --- REST API -----------------------------------------------------------------------------
 
+# Proxies in front of the web processes (a load balancer: 1) whose X-Forwarded-For is trusted.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -303,6 +306,10 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.ScopedRateThrottle",
     ],
+    # The client's address is REMOTE_ADDR unless the shop sits behind this many proxies that
+    # each append to X-Forwarded-For: a header a client sends itself is never trusted, or it
+    # could claim a new address per request and never be throttled.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="300/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),

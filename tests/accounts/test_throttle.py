@@ -203,3 +203,61 @@ def test_the_page_allowance_is_kept_in_the_shared_cache(browser, user):
     assert_throttled_page(
         page_post(browser, "/accounts/password-reset/", {"email": user.email}, REMOTE_ADDR="198.51.100.7")
     )
+
+
+# --- Forged X-Forwarded-For -------------------------------------------------------------------
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_login_throttle(api_client, user, password):
+    """Each guess claims another client address; the shop sees one client (no proxy is trusted)."""
+    statuses = [
+        api_client.post(
+            "/api/v1/auth/token/",
+            {"email": user.email, "password": f"guess-{n}"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [401, 401, 401]
+    assert_throttled(
+        api_client.post(
+            "/api/v1/auth/token/",
+            {"email": user.email, "password": password},
+            HTTP_X_FORWARDED_FOR="198.51.100.99",
+        )
+    )
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_storefront_throttle(user):
+    client = Client()
+    for n in range(3):
+        client.post("/accounts/password-reset/", {"email": user.email}, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    response = client.post(
+        "/accounts/password-reset/", {"email": user.email}, HTTP_X_FORWARDED_FOR="192.0.2.1"
+    )
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_address_it_forwards(api_client, user, settings):
+    """With TRUSTED_PROXY_COUNT=1 (one load balancer), its X-Forwarded-For names the client."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    from rest_framework.settings import api_settings
+
+    api_settings.reload()
+    try:
+        for _ in range(3):
+            api_client.post(
+                "/api/v1/auth/password-reset/", {"email": user.email}, HTTP_X_FORWARDED_FOR="203.0.113.5"
+            )
+        assert_throttled(
+            api_client.post(
+                "/api/v1/auth/password-reset/", {"email": user.email}, HTTP_X_FORWARDED_FOR="203.0.113.5"
+            )
+        )
+        # Another client behind the same proxy has its own allowance.
+        response = api_client.post(
+            "/api/v1/auth/password-reset/", {"email": user.email}, HTTP_X_FORWARDED_FOR="203.0.113.6"
+        )
+        assert response.status_code == 202
+    finally:
+        api_settings.reload()
