@@ -133,9 +133,15 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # A lost Redis is a slower shop, not a broken one: a read misses, a write is
+                # dropped (and logged), so the catalogue is read from the database, sessions
+                # from their table, and throttles let requests through until Redis is back.
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "bookstore.cache"
 else:
     CACHES = {
         "default": {
