@@ -12,28 +12,33 @@ Assertions use ``data-testid``s, form field names and URLs rather than wording, 
 text is translated (French by default, English on request).
 """
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from PIL import Image
+from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
 from apps.catalog import services as catalog
 from apps.catalog.demo import demo_catalog_load
 from apps.catalog.models import Book
 from apps.categories.services import category_create
 from apps.orders.models import Order, OrderStatus
-from tests.factories import UserFactory
+from tests.factories import UserFactory, order_make
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 10_000
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
 
 HARRY = "Harry Potter and the Philosopher's Stone"
 TYPO = "Hary Poter"
@@ -133,6 +138,11 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 @pytest.fixture
 def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     yield from _new_page(browser, request, viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+@pytest.fixture
+def laptop(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from _new_page(browser, request, viewport=LAPTOP)
 
 
 class Shots:
@@ -576,3 +586,80 @@ def test_the_keyboard_reaches_the_quantity_and_adds_the_book(page, shot, site, s
     expect_cart_count(page, 2)
     expect(page.locator("table.cart")).to_contain_text(HARRY)
     shot(page, "added-with-the-keyboard")
+
+
+# --- 7. The admin at 1280 pixels --------------------------------------------------------------
+
+
+def test_the_admin_fits_1280_pixels_and_shows_covers_and_totals(laptop, shot, site, settings, tmp_path):
+    # Covers are stored on the file system, in a folder of this test's own.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    admin_user = UserFactory(
+        email="libraire@example.com", password=PASSWORD, is_staff=True, is_superuser=True
+    )
+    demo_catalog_load()
+    # The first book of the admin's list (by title): its row is on the first page.
+    covered = Book.objects.order_by("title", "-pk").first()
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 450), (200, 30, 40)).save(buffer, format="PNG")
+    upload = SimpleUploadedFile("cover.png", buffer.getvalue(), content_type="image/png")
+    # The thumbnail task runs when the cover commits: eagerly, in this thread (Celery is eager).
+    catalog.book_cover_set(book=covered, upload=upload)
+    covered.refresh_from_db()
+    assert "120" in covered.cover_thumbnails, covered.cover_thumbnails
+    order = order_make(paid=True)
+    assert order.status == OrderStatus.PAID
+
+    # The live server serves static files only (media is served by the web server, or in DEBUG):
+    # the browser gets the cover files from the storage folder.
+    def serve_media(route: Route) -> None:
+        name = unquote(urlsplit(route.request.url).path).removeprefix(settings.MEDIA_URL)
+        file = Path(settings.MEDIA_ROOT) / name
+        if file.is_file():
+            route.fulfill(path=str(file))
+        else:
+            route.fulfill(status=404)
+
+    laptop.context.route(f"{site}{settings.MEDIA_URL}**", serve_media)
+
+    laptop.goto(f"{site}/admin/login/")
+    laptop.fill("input[name=username]", admin_user.email)
+    laptop.fill("input[name=password]", PASSWORD)
+    laptop.locator("#login-form [type=submit]").click()
+    laptop.wait_for_url(lambda url: "/admin/login/" not in url)
+    expect(laptop.locator("#site-name")).to_have_text("Librairie — administration")
+    shot(laptop, "admin-home")
+
+    problems = {}
+
+    def visit(name: str, path: str) -> None:
+        laptop.goto(f"{site}{path}")
+        expect(laptop.locator("#site-name")).to_be_visible()
+        shot(laptop, name)
+        measured = horizontal_overflow(laptop)
+        if measured["scrollWidth"] > measured["innerWidth"] or measured["innerWidth"] != LAPTOP["width"]:
+            problems[name] = measured
+
+    visit("books", "/admin/catalog/book/")
+    row = laptop.locator("#result_list tbody tr").filter(
+        has=laptop.locator(f"a[href='/admin/catalog/book/{covered.pk}/change/']")
+    )
+    cover = row.locator("td.field-cover_preview img")
+    expect(cover).to_be_visible()
+    expect(cover).to_have_attribute("src", re.compile(r"-w120\.jpg$"))
+    assert cover.evaluate("img => img.complete && img.naturalWidth") == 120
+    # Only that book has a cover.
+    expect(laptop.locator("#result_list td.field-cover_preview img")).to_have_count(1)
+
+    visit("orders", "/admin/orders/order/")
+    row = laptop.locator("#result_list tbody tr").filter(has_text=order.number)
+    total = re.escape(f"{order.total:.2f}").replace(r"\.", "[.,]")
+    expect(row.locator("td.field-total")).to_have_text(re.compile(rf"^\s*{total}\s*$"))
+
+    visit("payments", "/admin/orders/payment/")
+    expect(laptop.locator("#result_list tbody tr")).to_have_count(order.payments.count())
+
+    visit("order", f"/admin/orders/order/{order.pk}/change/")
+    expect(laptop.locator("main, #content").first).to_contain_text(order.number)
+
+    assert not problems, problems
