@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 
 from .exceptions import NotFound
@@ -70,3 +71,25 @@ class DomainErrorMiddleware:
         if isinstance(exception, NotFound):
             raise Http404(exception.message) from exception
         return None
+
+
+class NulByteMiddleware:
+    """A NUL byte in the path or the query string is a 400 before any view runs.
+
+    No name, slug or search of the shop holds one, and PostgreSQL's text columns refuse it: let
+    through, ``books/a%00b/`` or ``?q=a%00b`` reached the database and came back a 500. (Request
+    bodies are checked by their parsers and fields: DRF's ``CharField`` refuses NUL, as do
+    Django's form fields.)
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
+        ):
+            from .views import bad_request
+
+            return bad_request(request, SuspiciousOperation("NUL byte in the address"))
+        return self.get_response(request)

@@ -1,4 +1,4 @@
-"""The API's JSON parser: DRF's, refusing strings that are not text.
+"""The API's JSON parser: DRF's, refusing strings that are not text and bodies nested too deep.
 
 JSON may escape a lone UTF-16 surrogate (``"\\ud800"``): valid syntax, but no character, so
 it cannot be encoded as UTF-8. Accepted, it travels into the data and into error messages
@@ -35,7 +35,11 @@ class JSONParser(parsers.JSONParser):
     def parse(
         self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # "[[[[…" nested deeper than the decoder's recursion: unreadable, not a server error.
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
         if _holds_lone_surrogate(data):
             raise ParseError(
                 "JSON parse error - a string holds a lone UTF-16 surrogate escape (\\ud800-\\udfff), "
