@@ -393,6 +393,8 @@ PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="urn:librairie:problem:
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 # Catalogue: cover uploads (bytes; thumbnail widths in pixels) and cached anonymous reads.
 CATALOG_COVER_MAX_BYTES = env.int("CATALOG_COVER_MAX_BYTES", default=5 * 1024 * 1024)
+# Pixels a cover may have (read from its header before decoding: a small file can decode huge).
+CATALOG_COVER_MAX_PIXELS = env.int("CATALOG_COVER_MAX_PIXELS", default=25_000_000)
 CATALOG_COVER_THUMBNAIL_WIDTHS = env.list("CATALOG_COVER_THUMBNAIL_WIDTHS", cast=int, default=[120, 300, 600])
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")

@@ -8,6 +8,7 @@ title, authors, publisher or description it changed.
 import io
 import logging
 import uuid
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -408,8 +409,9 @@ def _cover_format(upload: UploadedFile) -> str:
         )
     try:
         upload.seek(0)
-        with Image.open(upload) as image:
+        with _header_only(), Image.open(upload) as image:
             image_format = image.format or ""
+            _check_pixels(image.size)
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise InvalidCover(
@@ -423,6 +425,25 @@ def _cover_format(upload: UploadedFile) -> str:
             errors={"cover": ["Upload a JPEG, PNG or WebP image."]},
         )
     return image_format
+
+
+@contextmanager
+def _header_only() -> Iterator[None]:
+    """Open images without Pillow's own bomb warning: their size is checked from the header
+    (``_check_pixels``) before anything is decoded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def _check_pixels(size: tuple[int, int]) -> None:
+    width, height = size
+    limit = int(settings.CATALOG_COVER_MAX_PIXELS)
+    if width * height > limit:
+        message = (
+            f"The image is {width} x {height} pixels; at most {limit // 1_000_000} million are accepted."
+        )
+        raise InvalidCover(message, errors={"cover": [message]})
 
 
 def _cover_files_delete(names: list[str]) -> None:
@@ -469,7 +490,13 @@ def book_cover_thumbnails_make(*, book_id: int) -> dict[str, str]:
     cover_name = book.cover.name or ""
     storage = book.cover.storage
     stem = str(PurePosixPath(cover_name).with_suffix(""))
-    with storage.open(cover_name, "rb") as source, Image.open(source) as original:
+    with storage.open(cover_name, "rb") as source, _header_only(), Image.open(source) as original:
+        try:
+            _check_pixels(original.size)
+        except InvalidCover:
+            # Stored some other way than the upload (which refuses it): never decoded here.
+            logger.warning("Cover %s of book %s has too many pixels: no thumbnails", cover_name, book_id)
+            return {}
         original.load()
         image = original.convert("RGB")
     thumbnails: dict[str, str] = {}

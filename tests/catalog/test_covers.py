@@ -183,3 +183,33 @@ def test_only_staff_upload_covers(api_client, user_client, catalogue, s3):
     assert upload(api_client, catalogue["dune"], image_file()).status_code == 401
     assert upload(user_client, catalogue["dune"], image_file()).status_code == 403
     assert keys(s3) == []
+
+
+def test_an_image_of_too_many_pixels_is_rejected_before_it_is_decoded(staff_client, catalogue, s3):
+    """A 12,000 x 12,000 PNG is 17 KiB on the wire and 430 MiB once decoded: refused by its header."""
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buffer, format="PNG")
+    bomb = SimpleUploadedFile("cover.png", buffer.getvalue(), content_type="image/png")
+    assert bomb.size < 64 * 1024
+
+    response = upload(staff_client, catalogue["dune"], bomb)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "cover": ["The image is 12000 x 12000 pixels; at most 25 million are accepted."]
+    }
+    assert keys(s3) == []
+
+
+def test_the_thumbnail_task_skips_a_cover_of_too_many_pixels(catalogue, s3, settings):
+    from django.core.files.base import ContentFile
+
+    from apps.catalog.services import book_cover_thumbnails_make
+
+    buffer = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buffer, format="PNG")
+    book = catalogue["dune"]
+    book.cover.save("huge.png", ContentFile(buffer.getvalue()), save=True)  # bypassing the upload checks
+
+    assert book_cover_thumbnails_make(book_id=book.pk) == {}
+    assert keys(s3) == ["covers/huge.png"]
