@@ -8,6 +8,7 @@ the way (``GatewayError``) are retried with backoff, with the same idempotency k
 from smtplib import SMTPException
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import services
 from .payments import GatewayError
@@ -46,3 +47,11 @@ def payment_cancel_at_provider(payment_id: int) -> str:
 @shared_task
 def payments_reconcile_due() -> int:
     return len(services.payments_reconcile_due())
+
+
+@worker_ready.connect
+def relay_on_worker_start(sender: object = None, **kwargs: object) -> None:
+    """A worker that starts sends what waited while none ran (the broker down, beat stopped):
+    pending order emails and webhook events do not wait for beat's next round."""
+    outbox_emails_relay.delay()
+    payment_events_relay.delay()

@@ -2,6 +2,7 @@
 
 import logging
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from apps.orders.models import Order, OutboxEmail
 from apps.orders.services import order_mark_paid, order_place, order_transition, outbox_email_send
 from apps.orders.tasks import outbox_emails_relay
 from bookstore.celery import app as celery_app
+from tests.services import requires_broker, requires_postgres
+from tests.workers import celery_worker, queue_of_the_test
 
 from .conftest import INLINE_ADDRESS, ORDERS, fill_cart
 
@@ -158,3 +161,33 @@ def test_broker_down_the_order_is_placed_and_paid_and_the_email_goes_later_once(
     assert outbox_emails_relay.delay().get() == 1
     assert outbox_emails_relay.delay().get() == 0
     assert [m.subject for m in mailoutbox] == [f"Votre commande {body['number']} est confirmée"]
+
+
+@requires_postgres
+@requires_broker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_starts_sends_the_emails_that_waited_without_beat(user, book, monkeypatch, tmp_path):
+    fill_cart(user, (book, 1))
+    placed, _ = order_place(user=user, shipping_address=INLINE_ADDRESS, payment_provider="dummy")
+    broker = celery_app.conf.broker_url
+    # Paid while no broker was reachable: the email waits in the outbox, unsent.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        pay(placed)
+    finally:
+        celery_app.conf.broker_url = broker
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+    assert OutboxEmail.objects.get(order=placed).status == "pending"
+
+    # No beat runs; a worker starts, on a queue of this test's own.
+    with celery_worker(queue=queue_of_the_test(monkeypatch), folder=tmp_path) as (mail_dir, log_path):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and OutboxEmail.objects.get(order=placed).status != "sent":
+            time.sleep(0.5)
+        assert OutboxEmail.objects.get(order=placed).status == "sent", log_path.read_text()
+    assert len(list(mail_dir.iterdir())) == 1
