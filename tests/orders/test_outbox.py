@@ -172,7 +172,7 @@ def test_a_worker_that_starts_sends_the_emails_that_waited_without_beat(user, bo
     broker = celery_app.conf.broker_url
     # Paid while no broker was reachable: the email waits in the outbox, unsent.
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    celery_app.conf.task_always_eager = False
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)  # restored after the test
     celery_app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
