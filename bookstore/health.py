@@ -8,6 +8,7 @@ does), which ``ALLOWED_HOSTS`` and ``SECURE_SSL_REDIRECT`` would otherwise refus
 import logging
 from collections.abc import Callable
 
+import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -18,9 +19,25 @@ from kombu import Connection
 logger = logging.getLogger(__name__)
 
 
+# The probe's own connection gives up sooner than a request's: a load balancer asks often.
+PROBE_DATABASE_TIMEOUT = 1
+
+
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"],
+        connect_timeout=PROBE_DATABASE_TIMEOUT,
+    ) as probe:
+        probe.execute("SELECT 1")
 
 
 def _check_cache() -> None:

@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Callable
 
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from .exceptions import NotFound
 from .logging import request_id_var
@@ -94,3 +96,24 @@ class NulByteMiddleware:
 
             return bad_request(request, SuspiciousOperation("NUL byte in the address"))
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A page whose database cannot be reached answers 503 (a page that needs nothing of it).
+
+    The API's exception handler answers the same case with a 503 problem.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("Database unavailable for %s: %r", request.path, exception)
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bookstore.middleware.DomainErrorMiddleware",
+    "bookstore.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "bookstore.urls"
@@ -119,6 +120,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# A database that stops answering must not hold a web worker: connecting gives up after
+# DB_CONNECT_TIMEOUT seconds and a statement after DB_STATEMENT_TIMEOUT (PostgreSQL), and
+# the request is answered 503 (bookstore.api.exceptions, bookstore.middleware).
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+DB_STATEMENT_TIMEOUT = env.int("DB_STATEMENT_TIMEOUT", default=20)
+if USING_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=DB_CONNECT_TIMEOUT, options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}"
+    )
 
 # --- Cache and sessions -------------------------------------------------------------------
 

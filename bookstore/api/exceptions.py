@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -64,6 +65,12 @@ def _readable(exc: SuspiciousOperation) -> exceptions.APIException:
     return exceptions.ParseError("The request could not be read.")
 
 
+# A database that cannot be reached (or gave up on a statement): OperationalError and
+# InterfaceError are what psycopg raises then, never a bug of the request.
+DatabaseUnavailable = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
 def _response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -83,6 +90,17 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
                 instance=instance,
                 **exc.extra,
             )
+        )
+    if isinstance(exc, DatabaseUnavailable):
+        logger.error("Database unavailable in %s: %r", instance, exc)
+        return _response(
+            problem_body(
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                code="database_unavailable",
+                detail="The shop's database cannot be reached right now; try again in a moment.",
+                instance=instance,
+            ),
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
