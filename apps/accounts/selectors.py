@@ -1,5 +1,6 @@
 """Reads of accounts data, for this app's views and for the apps that depend on accounts."""
 
+from django.contrib.auth.hashers import make_password
 from django.db.models import QuerySet
 
 from .exceptions import AddressNotFound
@@ -41,7 +42,12 @@ def user_inactive_reason(*, email: str, password: str) -> str | None:
     clear without telling strangers which addresses have accounts.
     """
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
-    if user is None or user.is_active or not user.check_password(password):
+    if user is None or user.is_active:
+        # The same password work as the check below, so that a refused sign-in takes as long
+        # for an active or unknown account as for an inactive one (no timing oracle).
+        make_password(password)
+        return None
+    if not user.check_password(password):
         return None
     if user.email_verified or user.deactivated_at is not None:
         return "account_disabled"

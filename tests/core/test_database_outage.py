@@ -24,7 +24,7 @@ def spare_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def silent_database():
     """A TCP listener that accepts every connection and never says a word."""
     listener = socket.socket()
@@ -54,8 +54,9 @@ def silent_database():
     listener.close()
 
 
-@pytest.fixture
-def shop_on_a_silent_database(silent_database, tmp_path):
+@pytest.fixture(scope="module")
+def shop_on_a_silent_database(silent_database, tmp_path_factory):
+    """gunicorn serving the shop with the silent listener as its database (one for the module)."""
     port = spare_port()
     env = {
         **os.environ,
@@ -65,41 +66,45 @@ def shop_on_a_silent_database(silent_database, tmp_path):
         "CELERY_BROKER_URL": "memory://",
     }
     env.pop("REDIS_URL", None)
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - fixed command
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "bookstore.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "30",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    with (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed command
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "bookstore.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "30",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            requests.get(f"{base}/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    # /healthz needs no database: it answers once a worker has booted.
+                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
+                    break
+                except requests.RequestException:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def timed(url: str) -> tuple[requests.Response, float]:
