@@ -51,3 +51,11 @@ class EmailTaken(ApplicationError):
     status = 400
     code = "validation_error"
     title = "Invalid input."
+
+
+class AccountLocked(ApplicationError):
+    """Too many refused sign-ins for this address lately; the same answer whether it has an account."""
+
+    status = 429
+    code = "account_locked"
+    title = "Too many failed sign-ins for this address."

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .lockout import login_failure_record, login_failures_clear, login_locked
 from .models import Address
 from .selectors import user_inactive_reason
 
@@ -50,9 +51,16 @@ class LoginForm(AuthenticationForm):
     )
 
     def clean(self) -> dict:
+        email = self.cleaned_data.get("username") or ""
+        if login_locked(email=email):
+            raise ValidationError(
+                _("Too many failed sign-ins for this address: try again in a while, or reset the password."),
+                code="account_locked",
+            )
         try:
-            return super().clean()
+            cleaned = super().clean()
         except ValidationError:
+            login_failure_record(email=email)
             reason = user_inactive_reason(
                 email=self.cleaned_data.get("username") or "",
                 password=self.cleaned_data.get("password") or "",
@@ -70,6 +78,8 @@ class LoginForm(AuthenticationForm):
                     _("This account has been disabled. Contact the bookshop."), code="account_disabled"
                 ) from None
             raise
+        login_failures_clear(email=email)
+        return cleaned
 
 
 class RegisterForm(_PasswordPair):

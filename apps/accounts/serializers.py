@@ -7,7 +7,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
-from .exceptions import AccountInactive, EmailNotVerified
+from .exceptions import AccountInactive, AccountLocked, EmailNotVerified
+from .lockout import login_failure_record, login_failures_clear, login_locked
 from .models import Address, User
 from .selectors import user_inactive_reason
 
@@ -18,11 +19,17 @@ class TokenObtainInputSerializer(TokenObtainPairSerializer):
     """Email and password → a token pair; says clearly why a right password is not enough."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        email = attrs.get("email", "")
+        if login_locked(email=email):
+            raise AccountLocked(
+                "Too many failed sign-ins for this address: try again in a while, or reset the password."
+            )
         try:
-            return super().validate(attrs)
+            tokens = super().validate(attrs)
         except AuthenticationFailed:
+            login_failure_record(email=email)
             # Only someone who knows the password learns that the account is inactive.
-            reason = user_inactive_reason(email=attrs.get("email", ""), password=attrs.get("password", ""))
+            reason = user_inactive_reason(email=email, password=attrs.get("password", ""))
             if reason == "email_not_verified":
                 raise EmailNotVerified(
                     "Confirm your email address with the link we sent you before signing in."
@@ -30,6 +37,8 @@ class TokenObtainInputSerializer(TokenObtainPairSerializer):
             if reason == "account_disabled":
                 raise AccountInactive("This account has been disabled. Contact the shop.") from None
             raise
+        login_failures_clear(email=email)
+        return tokens
 
 
 class TokenRefreshInputSerializer(TokenRefreshSerializer):
