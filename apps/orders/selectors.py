@@ -1,11 +1,13 @@
 """Reads of orders."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from apps.accounts.models import User
 
 from .exceptions import OrderNotFound
-from .models import Order, OrderStatusChange, Payment
+from .models import Order, OrderStatusChange, Payment, Refund, RefundStatus
 
 
 def _orders() -> QuerySet[Order]:
@@ -57,3 +59,15 @@ def payment_for_return(*, order_number: str) -> Payment | None:
     abuse (capturing a payment the customer approved is what the webhook does anyway).
     """
     return Payment.objects.select_related("order").filter(order__number=order_number).order_by("-pk").first()
+
+
+def order_refunds(*, order: Order) -> list[Refund]:
+    """Every refund of ``order``, oldest first, from its prefetched payments (no query)."""
+    refunds = [refund for payment in order.payments.all() for refund in payment.refunds.all()]
+    return sorted(refunds, key=lambda refund: (refund.created_at, refund.pk))
+
+
+def order_amount_refunded(*, order: Order) -> Decimal:
+    """What has gone back to the customer so far (succeeded refunds only)."""
+    succeeded = (r.amount for r in order_refunds(order=order) if r.status == RefundStatus.SUCCEEDED)
+    return sum(succeeded, Decimal("0.00"))

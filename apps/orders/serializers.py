@@ -9,8 +9,9 @@ from rest_framework import serializers
 
 from apps.accounts.models import phone_validator, validate_country_code
 
-from .models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment, Refund, RefundStatus
+from .models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment, Refund
 from .payments import enabled_provider_names
+from .selectors import order_amount_refunded, order_refunds
 
 
 class OrderAddressSerializer(serializers.Serializer):
@@ -254,21 +255,11 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(RefundSerializer(many=True))
     def get_refunds(self, order: Order) -> list[dict[str, Any]]:
         """Every refund of the order, oldest first (payments and their refunds are prefetched)."""
-        refunds = [refund for payment in order.payments.all() for refund in payment.refunds.all()]
-        return RefundSerializer(sorted(refunds, key=lambda r: (r.created_at, r.pk)), many=True).data
+        return RefundSerializer(order_refunds(order=order), many=True).data
 
     @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
     def get_amount_refunded(self, order: Order) -> str:
-        total = sum(
-            (
-                refund.amount
-                for payment in order.payments.all()
-                for refund in payment.refunds.all()
-                if refund.status == RefundStatus.SUCCEEDED
-            ),
-            Decimal("0.00"),
-        )
-        return f"{total:.2f}"
+        return f"{order_amount_refunded(order=order):.2f}"
 
 
 class WebhookReceivedSerializer(serializers.Serializer):

@@ -196,7 +196,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = orders.order_get_for_user(user=request.user, number=number)
     payments = list(order.payments.all())
     payment = payments[-1] if payments else None
-    refunds = [refund for p in payments for refund in p.refunds.all()]
+    refunds = orders.order_refunds(order=order)
     return render(
         request,
         "storefront/order_detail.html",
