@@ -189,6 +189,11 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=60 * 60 * 24 * 3)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
+# --- Reviews ---------------------------------------------------------------------------------
+# Held for a staff member's approval before anyone else sees them (production's default), or
+# published at once (development's).
+REVIEWS_REQUIRE_APPROVAL = env.bool("REVIEWS_REQUIRE_APPROVAL", default=PRODUCTION)
+
 # --- Internationalisation -----------------------------------------------------------------
 
 LANGUAGE_CODE = "fr"

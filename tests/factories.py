@@ -105,3 +105,36 @@ def order_make(*, user=None, books=None, provider: str = "dummy", paid: bool = F
         payment = order.payments.get()
         order = order_mark_paid(payment_id=payment.pk, amount=order.total, currency=order.currency)
     return order
+
+
+def order_delivered_make(*, user, books):
+    """An order of ``books`` paid, shipped and delivered to ``user`` (through the lifecycle)."""
+    from apps.orders.models import OrderStatus
+    from apps.orders.services import order_transition
+
+    order = order_make(user=user, books=books, paid=True)
+    order = order_transition(order=order, to_status=OrderStatus.PROCESSING)
+    order = order_transition(order=order, to_status=OrderStatus.SHIPPED, tracking_number="TRACK-1")
+    return order_transition(order=order, to_status=OrderStatus.DELIVERED)
+
+
+def review_make(
+    *, book=None, user=None, rating: int = 4, title: str = "", body: str = "", status: str | None = None
+):
+    """A review through its service (which keeps the book's rating), moderated to ``status``."""
+    from apps.reviews.models import ReviewStatus
+    from apps.reviews.services import review_create, review_moderate
+
+    review = review_create(
+        user=user or UserFactory(), book_id=(book or BookFactory()).pk, rating=rating, title=title, body=body
+    )
+    actions = {
+        ReviewStatus.PUBLISHED: "approve",
+        ReviewStatus.REJECTED: "reject",
+        ReviewStatus.HIDDEN: "hide",
+    }
+    if status is not None and status != review.status:
+        review = review_moderate(
+            review=review, action=actions[status], moderator=UserFactory(is_staff=True), reason="test"
+        )
+    return review

@@ -20,6 +20,7 @@ from bookstore.mail import email_send
 
 from .exceptions import AccountDeactivated, InvalidToken
 from .models import Address, User
+from .signals import user_active_changed
 from .tokens import (
     email_verification_tokens,
     password_reset_tokens,
@@ -334,15 +335,18 @@ def user_deactivate(*, user: User) -> User:
         user.deactivated_at = user.deactivated_at or timezone.now()
         user.save(update_fields=["is_active", "deactivated_at"])
         refresh_tokens_blacklist_all(user=user)
+        user_active_changed.send(sender=User, user=user, active=False)
     return user
 
 
 def user_activate(*, user: User) -> User:
     """Let an account sign in again (an administrator's decision, verified or not); ends a
     deactivation."""
-    user.is_active = True
-    user.deactivated_at = None
-    user.save(update_fields=["is_active", "deactivated_at"])
+    with transaction.atomic():
+        user.is_active = True
+        user.deactivated_at = None
+        user.save(update_fields=["is_active", "deactivated_at"])
+        user_active_changed.send(sender=User, user=user, active=True)
     return user
 
 

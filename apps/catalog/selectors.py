@@ -74,21 +74,43 @@ def book_queryset(*, include_inactive: bool = False, with_description: bool = Fa
     return queryset if include_inactive else queryset.filter(is_active=True)
 
 
+def _book_lookup(key: str) -> dict[str, Any]:
+    """A book's key (ISBN-13 or ISBN-10, id, or slug) as a lookup."""
+    isbn = isbn_parse(key) if len(key) in (10, 13) else None
+    if isbn is not None:
+        return {"isbn13": isbn}
+    if key.isascii() and key.isdigit():
+        # isdigit() alone accepts "³" and other digits int() refuses.
+        return {"pk": int(key)}
+    return {"slug": key}
+
+
 def book_get(*, key: str, include_inactive: bool = False) -> Book:
     """One book by ISBN-13 (or ISBN-10), slug or id."""
     queryset = book_queryset(include_inactive=include_inactive, with_description=True)
-    isbn = isbn_parse(key) if len(key) in (10, 13) else None
-    if isbn is not None:
-        lookup: dict[str, Any] = {"isbn13": isbn}
-    elif key.isascii() and key.isdigit():
-        # isdigit() alone accepts "³" and other digits int() refuses.
-        lookup = {"pk": int(key)}
-    else:
-        lookup = {"slug": key}
     try:
-        return queryset.get(**lookup)
+        return queryset.get(**_book_lookup(key))
     except Book.DoesNotExist as error:
         raise BookNotFound("No book matches the given ISBN, slug or id.") from error
+
+
+def book_id_get(*, key: str) -> int:
+    """The id of the active book ``key`` names (ISBN, id or slug), in one small query."""
+    book_id = Book.objects.filter(is_active=True, **_book_lookup(key)).values_list("pk", flat=True).first()
+    if book_id is None:
+        raise BookNotFound("No book matches the given ISBN, slug or id.")
+    return book_id
+
+
+def book_cache_scope(*, key: str) -> str:
+    """The cache scope of the book ``key`` names, whichever of its keys it is: cached reads of
+    one book put it in their key, and ``book_cache_scopes`` retires them all."""
+    ((field, value),) = _book_lookup(key).items()
+    return f"book:{field}:{value}"
+
+
+def book_cache_scopes(*, book: Book) -> list[str]:
+    return [f"book:pk:{book.pk}", f"book:isbn13:{book.isbn13}", f"book:slug:{book.slug}"]
 
 
 def _search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:

@@ -26,12 +26,13 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from apps.categories.models import Category
-from bookstore.cache import catalog_version_bump
+from bookstore.cache import catalog_version_bump, scope_versions_bump
 from bookstore.slugs import unique_slug
 
-from .exceptions import DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
+from .exceptions import BookNotFound, DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
 from .isbn import isbn_normalize
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
+from .selectors import book_cache_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -387,6 +388,35 @@ def book_admin_saved(*, book_ids: Iterable[int]) -> None:
     their search documents and invalidate cached catalogue reads."""
     book_search_vector_refresh(book_ids=list(book_ids))
     catalog_version_bump()
+
+
+# --- Ratings ---------------------------------------------------------------------------------
+
+
+def book_rating_lock(*, book_id: int) -> Book:
+    """Lock the book's row until the caller's transaction ends: the writers of its rating (the
+    reviews service) take it first, so that they compute the rating one at a time and each
+    sees the reviews the one before it committed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("book_rating_lock() must run inside the transaction that writes the rating")
+    try:
+        return Book.objects.select_for_update().only("pk", "isbn13", "slug").get(pk=book_id)
+    except Book.DoesNotExist as error:
+        raise BookNotFound("No book matches the given ISBN, slug or id.") from error
+
+
+def book_rating_set(*, book: Book, count: int, average: Decimal) -> None:
+    """Store a book's rating (its published reviews' count and mean, two places), in the
+    caller's transaction; only the cached reads of that book are retired."""
+    Book.objects.filter(pk=book.pk).update(rating_count=count, rating_average=average)
+    scope_versions_bump(book_cache_scopes(book=book))
+
+
+def book_reads_retire(*, book_id: int) -> None:
+    """Retire the cached reads of one book (its detail, its page) once the caller commits:
+    for a change of what they show that is not the catalogue's (a review's helpful votes)."""
+    book = Book.objects.only("pk", "isbn13", "slug").get(pk=book_id)
+    scope_versions_bump(book_cache_scopes(book=book))
 
 
 # --- Covers ----------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ class BookViewSet(viewsets.GenericViewSet):
             book = selectors.book_get(key=key, include_inactive=self._include_inactive())
             return Response(BookDetailOutputSerializer(book).data)
 
-        return cached_read(request, build)
+        return cached_read(request, build, scope=selectors.book_cache_scope(key=key))
 
     def create(self, request):
         serializer = BookInputSerializer(data=request.data)

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 from apps.accounts.models import User
 
 from .exceptions import OrderNotFound
-from .models import Order, OrderStatusChange, Payment, Refund, RefundStatus
+from .models import Order, OrderStatus, OrderStatusChange, Payment, Refund, RefundStatus
 
 
 def _orders() -> QuerySet[Order]:
@@ -71,3 +71,17 @@ def order_amount_refunded(*, order: Order) -> Decimal:
     """What has gone back to the customer so far (succeeded refunds only)."""
     succeeded = (r.amount for r in order_refunds(order=order) if r.status == RefundStatus.SUCCEEDED)
     return sum(succeeded, Decimal("0.00"))
+
+
+def book_received_by(*, user: User, book_id: int) -> bool:
+    """Whether ``user`` has had the book delivered: an order of theirs holding it reached
+    *delivered* and was not refunded in full (a partial refund keeps the purchase).
+
+    The reviews service reads it for ``verified_purchase``; *shipped* is not enough, the
+    customer may not have the book yet.
+    """
+    return (
+        Order.objects.filter(user=user, lines__book_id=book_id, history__to_status=OrderStatus.DELIVERED)
+        .exclude(status__in=[OrderStatus.REFUNDED, OrderStatus.CANCELLED])
+        .exists()
+    )

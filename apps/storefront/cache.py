@@ -14,21 +14,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from bookstore.cache import catalog_version
+from bookstore.cache import versions_key
 
 KEY_PREFIX = "storefront:data"
 
 
-def cached_data(request: HttpRequest, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def cached_data(
+    request: HttpRequest, build: Callable[[], dict[str, Any]], *, scope: str | None = None
+) -> dict[str, Any]:
     """The page's data from the cache, or built (and kept) now. The same for every visitor.
 
     ``fragment_key`` in the data names it for the templates' ``{% cache %}`` of the parts that
     hold nothing of the visitor's (no form with a CSRF token): with the language, it keys
-    their rendered HTML, which a catalogue write retires with the data.
+    their rendered HTML, which a catalogue write retires with the data. ``scope`` adds the
+    generation of the part of the catalogue the page shows (a book's page: its reviews).
     """
     query = "&".join(f"{k}={v}" for k, values in sorted(request.GET.lists()) for v in values)
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
-    key = f"{KEY_PREFIX}:{catalog_version()}:{digest}"
+    key = f"{KEY_PREFIX}:{versions_key(scope)}:{digest}"
     data = cache.get(key)
     if data is None:
         data = {**build(), "fragment_key": key, "fragment_timeout": settings.CATALOG_CACHE_TIMEOUT}
