@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Address, phone_validator, validate_country_code
+from apps.reviews.models import BODY_MAX_LENGTH, RATING_MAX, RATING_MIN, TITLE_MAX_LENGTH
 
 MAX_QUANTITY = 99
 PROVIDER_LABELS = {
@@ -92,3 +93,22 @@ class CheckoutForm(forms.Form):
         address = {name: self.cleaned_data.get(name, "").strip() for name in fields}
         address["country"] = address["country"].upper()
         return address
+
+
+class ReviewForm(forms.Form):
+    """A customer's review of a book: stars, and an optional title and text."""
+
+    rating = forms.TypedChoiceField(
+        label=_("Your rating"),
+        choices=[(n, str(n)) for n in range(RATING_MAX, RATING_MIN - 1, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(label=_("Title (optional)"), max_length=TITLE_MAX_LENGTH, required=False)
+    body = forms.CharField(
+        label=_("Your review (optional)"),
+        max_length=BODY_MAX_LENGTH,
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )

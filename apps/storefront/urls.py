@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import catalogue, shopping
+from .views import catalogue, reviews, shopping
 
 app_name = "storefront"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     path("orders/<str:number>/pay/", shopping.order_pay, name="order-pay"),
     path("orders/<str:number>/cancel/", shopping.order_cancel, name="order-cancel"),
     path("accounts/orders/", shopping.account_orders, name="account-orders"),
+    path("books/<slug:slug>/reviews/", reviews.review_create, name="review-create"),
+    path("reviews/<int:review_id>/edit/", reviews.review_edit, name="review-edit"),
+    path("reviews/<int:review_id>/delete/", reviews.review_delete, name="review-delete"),
+    path("reviews/<int:review_id>/helpful/", reviews.review_vote, name="review-vote"),
+    path("accounts/reviews/", reviews.account_reviews, name="account-reviews"),
 ]

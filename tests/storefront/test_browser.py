@@ -399,8 +399,27 @@ def test_journey_from_a_typo_search_to_a_paid_order(page, shot, site, shelf, mai
     expect_cart_count(page, 0)
     shot(page, "my-orders")
 
-    # Reviews do not exist yet (apps.reviews has no pages): once they do, the journey ends with
-    # the customer reviewing the book they bought, from the book page or the order page.
+    # Review the book bought: the review appears on the book page, and in "my reviews".
+    page.goto(f"{site}/books/{shelf['harry'].slug}/")
+    review_form = page.locator("form.review-form")
+    review_form.locator("input[name=rating][value='5']").check()
+    review_form.locator("input[name=title]").fill("Un classique <b>magique</b>")
+    review_form.locator("textarea[name=body]").fill("Lu d\u2019une traite.")
+    shot(page, "review-form-filled")
+    review_form.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/books/{shelf['harry'].slug}/#reviews")
+    review = page.get_by_test_id("review").filter(has_text="Un classique <b>magique</b>")
+    expect(review).to_be_visible()
+    expect(review).to_contain_text("Camille L.")
+    expect(review.locator("b")).to_have_count(0)  # the customer's markup is text, never HTML
+    expect(page.get_by_test_id("rating-summary")).to_contain_text("5,0")
+    expect(page.locator("form.review-form")).to_have_count(0)
+    shot(page, "review-published")
+    page.goto(f"{site}/accounts/reviews/")
+    mine = page.get_by_test_id("my-review")
+    expect(mine).to_contain_text(HARRY)
+    expect(mine).to_contain_text("Publié")
+    shot(page, "my-reviews")
 
 
 # --- 2. The language switch -------------------------------------------------------------------

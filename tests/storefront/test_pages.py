@@ -9,7 +9,7 @@ from apps.accounts.models import Address
 from apps.cart.models import Cart, CartLine
 from apps.catalog import services as catalog_services
 from apps.orders.models import Order
-from tests.factories import BookFactory, UserFactory
+from tests.factories import BookFactory, UserFactory, review_make
 
 pytestmark = pytest.mark.django_db
 
@@ -151,10 +151,18 @@ def test_search_runs_a_fixed_number_of_queries(client, db, django_assert_num_que
 
 def test_the_book_page_runs_a_fixed_number_of_queries(client, catalogue, django_assert_num_queries):
     cache.clear()
-    # The book (publisher), its authors, its categories, the same author's books (+ authors, categories).
-    with django_assert_num_queries(6):
+    for _ in range(3):
+        review_make(book=catalogue["salmon"])
+    # The book (publisher), its authors, its categories, the same author's books (+ authors,
+    # categories), its reviews' distribution, its first reviews (with their authors).
+    with django_assert_num_queries(8):
         client.get(f"/books/{catalogue['salmon'].slug}/")
     with django_assert_num_queries(0):
+        client.get(f"/books/{catalogue['salmon'].slug}/")
+    for _ in range(12):
+        review_make(book=catalogue["salmon"])
+    cache.clear()
+    with django_assert_num_queries(8):
         client.get(f"/books/{catalogue['salmon'].slug}/")
 
 

@@ -46,3 +46,10 @@ def price(amount: Any, currency: str = "") -> str:
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def stars(rating: int) -> str:
+    """``4`` → ``★★★★☆`` (the element around it carries the rating in words for screen readers)."""
+    rating = max(0, min(int(rating), 5))
+    return "★" * rating + "☆" * (5 - rating)

@@ -17,9 +17,10 @@ from apps.catalog import selectors as catalog
 from apps.catalog.exceptions import InvalidFilter
 from apps.catalog.models import BookFormat
 from apps.categories import selectors as categories
+from apps.reviews import selectors as reviews
 
 from ..cache import cached_data
-from ..forms import AddToCartForm
+from ..forms import AddToCartForm, ReviewForm
 from ..paging import pager
 
 PAGE_SIZE = 24
@@ -103,17 +104,69 @@ def book_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+REVIEWS_SHOWN = 10
+REVIEW_ORDERINGS = [
+    ("newest", _("Newest")),
+    ("helpful", _("Most helpful")),
+    ("-rating", _("Best rated")),
+    ("rating", _("Lowest rated")),
+]
+
+
 def book_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return book_page(request, slug)
+
+
+def book_page(
+    request: HttpRequest, slug: str, *, review_form: ReviewForm | None = None, status: int = 200
+) -> HttpResponse:
+    """A book with its reviews. What every visitor sees is cached under the book's own scope
+    (a review retires it, not the whole catalogue's); the customer's own review and the forms
+    are added for each request."""
+    ordering = request.GET.get("reviews") or reviews.DEFAULT_ORDERING
+    if ordering not in dict(REVIEW_ORDERINGS):
+        ordering = reviews.DEFAULT_ORDERING
+
     def build() -> dict[str, Any]:
         book = catalog.book_get(key=slug)
         authors = [entry.author for entry in book.book_authors.all()]
         others = catalog.books_by_authors(author_ids=[a.pk for a in authors], exclude=book.pk)[:6]
-        return {"book": book, "authors": authors, "others": list(others)}
+        distribution = reviews.review_distribution(book_id=book.pk)
+        shown = reviews.review_list_for_book(book_id=book.pk, ordering=ordering)[:REVIEWS_SHOWN]
+        return {
+            "book": book,
+            "authors": authors,
+            "others": list(others),
+            "reviews": [(review, reviews.author_display_name(review.user)) for review in shown],
+            "distribution": _distribution_bars(distribution),
+            "review_total": sum(distribution.values()),
+        }
 
-    data = cached_data(request, build)
+    data = cached_data(request, build, scope=catalog.book_cache_scope(key=slug))
     book = data["book"]
     form = AddToCartForm(initial={"book": book.pk, "quantity": 1}, max_quantity=max(min(book.stock, 99), 1))
-    return render(request, "storefront/book_detail.html", {**data, "form": form})
+    my_review = None
+    if request.user.is_authenticated:
+        my_review = reviews.review_of_user_for_book(user=request.user, book_id=book.pk)
+        if my_review is None and review_form is None:
+            review_form = ReviewForm()
+    context = {
+        **data,
+        "form": form,
+        "my_review": my_review,
+        "review_form": review_form,
+        "review_orderings": REVIEW_ORDERINGS,
+        "review_ordering": ordering,
+    }
+    return render(request, "storefront/book_detail.html", context, status=status)
+
+
+def _distribution_bars(distribution: dict[int, int]) -> list[tuple[int, int, int]]:
+    """(stars, count, percent of the reviews) for each star, 5 to 1."""
+    total = sum(distribution.values())
+    return [
+        (stars, count, round(100 * count / total) if total else 0) for stars, count in distribution.items()
+    ]
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
