@@ -43,6 +43,7 @@ migrate: $(VENV)/.runtime
 
 demo: migrate
 	$(BIN)/python manage.py load_demo_catalog
+	$(BIN)/python manage.py load_demo_reviews
 
 # Links in emails and the dummy pay page point at this server (FRONTEND_URL), unless set.
 run: demo messages

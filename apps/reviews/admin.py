@@ -59,6 +59,10 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Review | None = None) -> bool:
+        # Deleting here would bypass the service that keeps the book's rating: hide instead.
+        return False
+
     def _moderate(
         self, request: HttpRequest, queryset: QuerySet[Review], action: str, reason: str = ""
     ) -> int:

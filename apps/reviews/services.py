@@ -65,18 +65,21 @@ def _rating_refresh(book: Book) -> None:
     catalog_services.book_rating_set(book=book, count=count, average=average)
 
 
-def _initial_status() -> str:
-    return ReviewStatus.PENDING if settings.REVIEWS_REQUIRE_APPROVAL else ReviewStatus.PUBLISHED
+def _status_held(held: bool) -> str:
+    return ReviewStatus.PENDING if held else ReviewStatus.PUBLISHED
 
 
 # --- Reviews ---------------------------------------------------------------------------------
 
 
-def review_create(*, user: User, book_id: int, rating: int, title: str = "", body: str = "") -> Review:
+def review_create(
+    *, user: User, book_id: int, rating: int, title: str = "", body: str = "", held: bool | None = None
+) -> Review:
     """Write ``user``'s review of a book: one per customer and book (a second is
     ``ReviewExists``, a 409, enforced by the unique constraint under concurrent requests).
 
-    It is published at once, or held for approval when ``REVIEWS_REQUIRE_APPROVAL`` is on.
+    It is published at once, or held for approval when ``REVIEWS_REQUIRE_APPROVAL`` is on
+    (``held`` decides instead when given: the demo data publishes its own).
     ``verified_purchase`` is computed here from the orders (a delivered order holding the
     book), never taken from the client.
     """
@@ -90,7 +93,7 @@ def review_create(*, user: User, book_id: int, rating: int, title: str = "", bod
                     rating=rating,
                     title=title,
                     body=body,
-                    status=_initial_status(),
+                    status=_status_held(settings.REVIEWS_REQUIRE_APPROVAL if held is None else held),
                     verified_purchase=book_received_by(user=user, book_id=book.pk),
                 )
         except IntegrityError as error:

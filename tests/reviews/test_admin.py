@@ -78,3 +78,22 @@ def test_rejecting_or_hiding_asks_for_a_reason_first(admin_client, action, statu
 
 def test_staff_cannot_add_reviews_in_the_admin(admin_client):
     assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+
+
+def test_administrators_moderate_but_never_delete(client):
+    from django.contrib.auth.models import Group
+
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(Group.objects.get(name="Administrators"))
+    client.force_login(moderator)
+    review = review_make(rating=1)
+
+    assert client.get(CHANGELIST).status_code == 200
+    hidden = client.post(
+        CHANGELIST,
+        {"action": "hide_reviews", "_selected_action": [review.pk], "apply": "1", "reason": "Spam"},
+    )
+    assert hidden.status_code == 302
+    assert Review.objects.get(pk=review.pk).status == ReviewStatus.HIDDEN
+    assert client.post(f"{CHANGELIST}{review.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Review.objects.filter(pk=review.pk).exists()

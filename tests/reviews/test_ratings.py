@@ -82,3 +82,21 @@ def test_twenty_concurrent_reviews_of_one_book_leave_an_exact_rating():
     book.refresh_from_db()
     assert (book.rating_count, book.rating_average) == (20, Decimal("3.00"))
     assert "0 book rating(s) corrected." in run()
+
+
+@pytest.mark.django_db
+def test_the_demo_reviews_rate_books_exactly_and_load_twice_alike(settings):
+    settings.REVIEWS_REQUIRE_APPROVAL = True  # the demo's reviews are published all the same
+    books = [BookFactory() for _ in range(12)]
+
+    first = StringIO()
+    call_command("load_demo_reviews", stdout=first)
+    again = StringIO()
+    call_command("load_demo_reviews", stdout=again)
+
+    rated = Book.objects.filter(pk__in=[b.pk for b in books], rating_count__gt=0)
+    assert 4 <= rated.count() < 12
+    written = int(first.getvalue().split()[2])
+    assert written == sum(rated.values_list("rating_count", flat=True))
+    assert f"0 written, {written} kept" in again.getvalue()
+    assert "0 book rating(s) corrected." in run()
