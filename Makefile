@@ -45,9 +45,10 @@ demo: migrate
 	$(BIN)/python manage.py load_demo_catalog
 	$(BIN)/python manage.py load_demo_reviews
 
-# Links in emails and the dummy pay page point at this server (FRONTEND_URL), unless set.
+# Links in emails and the dummy pay page point at this server, whatever its port, unless
+# FRONTEND_URL is set (bookstore/links.py).
 run: demo messages
-	FRONTEND_URL=$${FRONTEND_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev messages
 	$(BIN)/pytest -n auto

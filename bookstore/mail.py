@@ -30,6 +30,8 @@ from django.template import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
+from .links import frontend_url
+
 DEFAULT_MAILER = "default"
 
 
@@ -65,7 +67,7 @@ def email_render(
     else in the active language.
     """
     with translation.override(language) if language else nullcontext():
-        ctx = {"frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
+        ctx = {"frontend_url": frontend_url(), **context}
         subject = " ".join(_render_text(_template_path(template, "subject.txt"), ctx).split())
         text_body = _render_text(_template_path(template, "body.txt"), ctx)
         try:

@@ -7,6 +7,7 @@ variable is set (see README.md for the full table). ``DJANGO_ENV=production`` re
 without the secrets a real deployment needs and turns on the HTTPS hardening.
 """
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "bookstore.links.RequestOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -417,6 +419,10 @@ CATALOG_COVER_MAX_PIXELS = env.int("CATALOG_COVER_MAX_PIXELS", default=25_000_00
 CATALOG_COVER_THUMBNAIL_WIDTHS = env.list("CATALOG_COVER_THUMBNAIL_WIDTHS", cast=int, default=[120, 300, 600])
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
+# Development with FRONTEND_URL unset: links follow the server answering (bookstore/links.py).
+FRONTEND_URL_FROM_REQUEST = env.bool(
+    "FRONTEND_URL_FROM_REQUEST", default=DEBUG and "FRONTEND_URL" not in os.environ
+)
 
 # Orders: book prices include VAT; the rate (percent) is the one for books in France.
 SHOP_VAT_RATE = Decimal(env.str("SHOP_VAT_RATE", default="5.5"))

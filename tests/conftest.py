@@ -62,6 +62,14 @@ def _clear_cache():
     return
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _links_from_frontend_url():
+    """Links point at ``FRONTEND_URL`` whatever host a test's client names (the development
+    behaviour of following the request's host is tested on its own: tests/core/test_links.py)."""
+    with override_settings(FRONTEND_URL_FROM_REQUEST=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """LocaleMiddleware leaves a request's language active in the thread after the response: a

@@ -13,9 +13,11 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from bookstore.links import frontend_url
 from bookstore.mail import email_send
 
 from .exceptions import AccountDeactivated, InvalidToken
@@ -59,10 +61,8 @@ def _email_is_taken(*, email: str, exclude: User | None = None) -> bool:
 
 def _link(path: str, token: str) -> str:
     """A storefront URL (``FRONTEND_URL``), with ``?token=`` when a token is given."""
-    from django.conf import settings
-
     query = f"?token={token}" if token else ""
-    return f"{settings.FRONTEND_URL.rstrip('/')}{path}{query}"
+    return f"{frontend_url()}{path}{query}"
 
 
 def _enqueue_on_commit(task: Any, *args: Any) -> None:
@@ -312,7 +312,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
     blacklisted, so other devices are signed out.
     """
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": ["The current password is incorrect."]})
+        raise ValidationError({"old_password": [_("The current password is incorrect.")]})
     _password_validate(password=new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
@@ -377,7 +377,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
                     user.pending_email = ""
                     fields.append("pending_email")
             elif _email_is_taken(email=email, exclude=user):
-                raise ValidationError({"email": ["An account with this email address already exists."]})
+                raise ValidationError({"email": [_("An account with this email address already exists.")]})
             else:
                 user.pending_email = email
                 fields.append("pending_email")

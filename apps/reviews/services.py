@@ -27,6 +27,7 @@ from apps.accounts.models import User
 from apps.catalog import services as catalog_services
 from apps.catalog.models import Book
 from apps.orders.selectors import book_received_by
+from bookstore.links import frontend_url
 from bookstore.mail import email_send
 
 from .exceptions import InvalidModeration, OwnReviewVote, ReviewExists
@@ -181,7 +182,7 @@ def review_moderated_email_send(*, review: Review, status: str) -> bool:
     """
     if review.status != status or not review.user.is_active:
         return False
-    base = settings.FRONTEND_URL.rstrip("/")
+    base = frontend_url()
     email_send(
         template=f"reviews/{'published' if status == ReviewStatus.PUBLISHED else 'rejected'}",
         context={

@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+
+from bookstore.links import frontend_url
 
 from .base import (
     EventKind,
@@ -47,7 +48,7 @@ class DummyProvider(PaymentProvider):
         path = reverse("orders:dummy-pay", kwargs={"token": pay_token_make(request.payment_id)})
         return PaymentStart(
             reference=f"dummy_{uuid.uuid4().hex}",
-            pay_url=f"{settings.FRONTEND_URL.rstrip('/')}{path}",
+            pay_url=f"{frontend_url()}{path}",
         )
 
     def retrieve(self, *, reference: str) -> PaymentState:

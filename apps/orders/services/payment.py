@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
+from bookstore.links import frontend_url
 
 from ..exceptions import InvalidTransition, PaymentMismatch, PaymentNotNeeded, PaymentProviderUnavailable
 from ..models import Order, OrderStatus, Payment, PaymentStatus
@@ -46,7 +47,7 @@ UNREACHABLE = "The payment service could not be reached; try again in a moment."
 
 def _return_urls(order: Order) -> tuple[str, str]:
     """Where a redirect provider sends the customer back: the storefront's pages by default."""
-    base = settings.FRONTEND_URL.rstrip("/")
+    base = frontend_url()
     query = urlencode({"order": order.number})
     back = settings.PAYMENT_RETURN_URL or f"{base}{reverse('orders:payment-return')}"
     cancel = settings.PAYMENT_CANCEL_URL or f"{base}{reverse('orders:payment-cancel')}"

@@ -23,9 +23,15 @@ from apps.cart.exceptions import CartItemError, CartLineNotFound
 from apps.cart.services import cart_item_add, cart_item_remove, cart_item_update
 from apps.orders import selectors as orders
 from apps.orders import services as order_services
-from apps.orders.exceptions import CartChanged, CartEmpty, IdempotencyKeyReused, OrderTooLarge
+from apps.orders.exceptions import (
+    CartChanged,
+    CartEmpty,
+    IdempotencyKeyReused,
+    OrderTooLarge,
+    PaymentProviderUnavailable,
+)
 from apps.orders.pricing import shipping_for, vat_included
-from bookstore.exceptions import ApplicationError
+from bookstore.exceptions import ApplicationError, InvalidInput
 
 from ..cart import cart_for_request, cart_for_writing, cart_summary_for_request
 from ..forms import AddToCartForm, CartLineForm, CheckoutForm
@@ -159,8 +165,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
         except IdempotencyKeyReused:
             messages.error(request, _("This form has already been used: check your order."))
             return redirect("storefront:checkout")
-        except ApplicationError as error:
-            form.add_error(None, error.message)
+        except PaymentProviderUnavailable:
+            form.add_error("payment_provider", _("This payment method is not available: choose another."))
+        except InvalidInput:
+            # The one input order_place refuses that the form cannot see: a saved address
+            # that is no longer the customer's (deleted in another tab).
+            form.add_error("address", _("This address is no longer in your account: choose another."))
         else:
             if created:
                 order_services.payment_start(order=order)
