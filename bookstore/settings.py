@@ -15,6 +15,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from bookstore.csp import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "bookstore.health.HealthCheckMiddleware",
     "bookstore.middleware.NulByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # French for this French shop, English when the browser asks for it (or the switch says so).
@@ -107,6 +110,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.storefront.context.storefront",
@@ -497,6 +501,26 @@ CELERY_BEAT_SCHEDULE["cart-purge-anonymous"] = {
     "task": "apps.cart.tasks.cart_purge_anonymous",
     "schedule": timedelta(hours=6),
 }
+
+# --- Content-Security-Policy ----------------------------------------------------------------
+# One policy for the pages, the admin, Swagger UI and the API (bookstore/csp.py): the shop's
+# own origin, Stripe only when Stripe is configured, PayPal's approval page only when PayPal
+# is offered, and the cover storage's origin for images.
+
+_media_origins = [MEDIA_URL]
+if AWS_STORAGE_BUCKET_NAME:
+    _s3 = _default_storage["OPTIONS"]
+    _media_origins += [
+        f"https://{_s3['custom_domain']}" if _s3["custom_domain"] else "",
+        _s3["endpoint_url"] or "",
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{_s3['region_name']}.amazonaws.com",
+    ]
+SECURE_CSP = content_security_policy(
+    stripe_api_base=STRIPE_API_BASE if STRIPE_PUBLISHABLE_KEY else None,
+    paypal_api_base=PAYPAL_API_BASE if "paypal" in PAYMENT_PROVIDERS else None,
+    media_urls=_media_origins,
+)
 
 # --- Logging ------------------------------------------------------------------------------
 
