@@ -117,3 +117,15 @@ def test_payments_refunds_and_webhook_events_are_read_only(admin_client, paid_or
     assert 'name="_save"' not in page
     flagged = admin_client.get("/admin/orders/payment/", {"flag__isempty": "0"}).content.decode()
     assert paid_order.number not in flagged
+
+
+def test_the_order_page_shows_addresses_as_lines_escaped(admin_client, user, book):
+    fill_cart(user, (book, 1))
+    address = {**INLINE_ADDRESS, "name": "<b>Zoé</b> Martin", "line2": ""}
+    order, _ = order_place(user=user, shipping_address=address, payment_provider="dummy")
+
+    page = admin_client.get(f"{CHANGELIST}{order.pk}/change/").content.decode()
+
+    assert "&lt;b&gt;Zoé&lt;/b&gt; Martin<br>" in page
+    assert f"{INLINE_ADDRESS['postal_code']} {INLINE_ADDRESS['city']}" in page
+    assert '"line1"' not in page  # not the JSON snapshot
