@@ -1,3 +1,5 @@
+import secrets
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -70,6 +72,10 @@ class AddressFactory(factory.django.DjangoModelFactory):
 class CartFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "cart.Cart"
+
+    class Params:
+        # A visitor's cart: no user, found by its random token (as ``cart_create_anonymous`` makes).
+        anonymous = factory.Trait(user=None, token=factory.LazyFunction(lambda: secrets.token_urlsafe(32)))
 
     user = factory.SubFactory(UserFactory)
 

@@ -5,9 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
-from apps.accounts.models import Address
 from apps.accounts.permissions import ADMINISTRATORS_GROUP
-from tests.factories import UserFactory
+from tests.factories import AddressFactory, UserFactory
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -49,7 +48,7 @@ def test_user_list_searches_and_filters(superuser_client):
 
 
 def test_user_page_shows_addresses_inline(superuser_client, user):
-    Address.objects.create(
+    AddressFactory(
         user=user,
         kind="shipping",
         name="Zoé",

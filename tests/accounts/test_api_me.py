@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from apps.accounts.models import Address
 from apps.accounts.selectors import address_get_for_user
+from tests.factories import AddressFactory
 
 from .conftest import link_token
 
@@ -234,6 +235,8 @@ def test_one_default_per_kind(user_client, user):
 def test_database_allows_only_one_default_per_kind(user):
     from django.db import IntegrityError, transaction
 
+    # Rows written straight through the manager on purpose: the database's own constraint is
+    # what is tested here, not the address services (which keep one default themselves).
     Address.objects.create(
         user=user,
         kind="shipping",
@@ -267,25 +270,14 @@ def test_deleting_the_default_promotes_another(user_client, user):
 
 def test_list_shows_only_own_addresses(user_client, user, other_user):
     mine = make_address(user_client)
-    Address.objects.create(
-        user=other_user, kind="shipping", name="x", line1="x", postal_code="1", city="c", country="FR"
-    )
+    AddressFactory(user=other_user, kind="shipping")
     body = user_client.get("/api/v1/me/addresses/").json()
     assert body["count"] == 1
     assert [a["id"] for a in body["results"]] == [mine["id"]]
 
 
 def test_another_users_address_is_404_for_every_method(user_client, other_user):
-    theirs = Address.objects.create(
-        user=other_user,
-        kind="shipping",
-        name="x",
-        line1="secret",
-        postal_code="1",
-        city="c",
-        country="FR",
-        is_default=True,
-    )
+    theirs = AddressFactory(user=other_user, kind="shipping", line1="secret", is_default=True)
     url = f"/api/v1/me/addresses/{theirs.pk}/"
     for response in (
         user_client.get(url),
@@ -318,9 +310,7 @@ def test_patch_validates_and_loses_nothing(user_client):
 
 
 def test_address_selector_for_orders(user, other_user):
-    mine = Address.objects.create(
-        user=user, kind="billing", name="a", line1="a", postal_code="1", city="c", country="FR"
-    )
+    mine = AddressFactory(user=user, kind="billing")
     assert address_get_for_user(user=user, address_id=mine.pk) == mine
     with pytest.raises(Address.DoesNotExist):
         address_get_for_user(user=other_user, address_id=mine.pk)

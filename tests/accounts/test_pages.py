@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from apps.accounts.models import Address
-from tests.factories import UserFactory
+from tests.factories import AddressFactory, UserFactory
 
 from .conftest import link_token
 
@@ -282,9 +282,7 @@ def test_address_pages_create_edit_delete(browser, user, password):
 
 
 def test_address_pages_of_another_user_are_404(browser, user, password, other_user):
-    theirs = Address.objects.create(
-        user=other_user, kind="billing", name="x", line1="secret", postal_code="1", city="c", country="FR"
-    )
+    theirs = AddressFactory(user=other_user, kind="billing", line1="secret")
     signed_in(browser, user, password)
     assert browser.get(f"/accounts/addresses/{theirs.pk}/").status_code == 404
     token = csrf_from(browser.get("/accounts/addresses/new/"))

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.cart.models import Cart, CartLine
-from tests.factories import BookFactory, UserFactory
+from tests.factories import BookFactory, CartFactory, UserFactory
 
 from .conftest import CART, ITEMS, item_url
 
@@ -337,7 +337,7 @@ def test_emptying_someone_elses_cart_is_impossible(anonymous_token, book):
 
 @pytest.fixture
 def fifty_line_cart(db, user):
-    cart = Cart.objects.create(user=user)
+    cart = CartFactory(user=user)
     books = BookFactory.create_batch(50, stock=100)
     CartLine.objects.bulk_create(
         CartLine(cart=cart, book=b, quantity=1, price_when_added=b.price) for b in books

@@ -8,14 +8,14 @@ from apps.cart.exceptions import CartNotFound
 from apps.cart.models import Cart, CartLine
 from apps.cart.selectors import cart_get_for_user
 from apps.cart.services import cart_clear, cart_item_add
-from tests.factories import BookFactory
+from tests.factories import BookFactory, CartFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def cart(user):
-    cart = Cart.objects.create(user=user)
+    cart = CartFactory(user=user)
     for book in BookFactory.create_batch(3):
         cart_item_add(cart=cart, book_id=book.pk, quantity=2)
     return cart

@@ -6,15 +6,14 @@ from django.utils import timezone
 
 from apps.cart.models import Cart, CartLine
 from apps.cart.tasks import cart_purge_anonymous
-from tests.factories import BookFactory
+from tests.factories import BookFactory, CartFactory, CartLineFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def cart_aged(days: float, **owner) -> Cart:
-    cart = Cart.objects.create(**owner)
-    book = BookFactory()
-    CartLine.objects.create(cart=cart, book=book, quantity=1, price_when_added=book.price)
+def cart_aged(days: float, *, user=None, token: str | None = None) -> Cart:
+    cart = CartFactory(user=user) if user else CartFactory(anonymous=True, token=token)
+    CartLineFactory(cart=cart)
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now() - timedelta(days=days))
     return cart
 

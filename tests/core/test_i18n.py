@@ -15,11 +15,10 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
-from apps.cart.models import Cart, CartLine
 from apps.catalog.models import BookFormat
 from apps.orders.models import Order, OrderStatus, Payment, PaymentStatus
 from bookstore.mail import email_render
-from tests.factories import BookFactory
+from tests.factories import BookFactory, CartLineFactory
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOGUE.with_suffix(".mo")
@@ -116,9 +115,7 @@ def test_error_pages_are_translated(client):
 )
 def test_the_sign_in_cart_messages_are_translated(user, password, accept_language, merged, limited):
     scarce, other = BookFactory(stock=1), BookFactory(stock=5)
-    CartLine.objects.create(
-        cart=Cart.objects.create(user=user), book=scarce, quantity=1, price_when_added=scarce.price
-    )
+    CartLineFactory(cart__user=user, book=scarce, quantity=1, price_when_added=scarce.price)
     browser = Client(headers={"Accept-Language": accept_language})
     for book in (scarce, other):
         response = browser.post(

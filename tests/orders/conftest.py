@@ -5,8 +5,8 @@ import pytest
 from django.test import override_settings
 
 from apps.accounts.models import Address
-from apps.cart.models import Cart, CartLine
-from tests.factories import BookFactory, UserFactory
+from apps.cart.models import Cart
+from tests.factories import AddressFactory, BookFactory, CartLineFactory, UserFactory
 from tests.standins.paypal_api import PayPalStandIn
 from tests.standins.paypal_api import signed_headers as paypal_signed_headers
 from tests.standins.stripe_api import DEFAULT_SECRET_KEY, StripeStandIn
@@ -31,7 +31,7 @@ def fill_cart(user, *lines: tuple) -> Cart:
     """Put ``(book, quantity)`` lines in the user's cart, at the books' current prices."""
     cart, _ = Cart.objects.get_or_create(user=user)
     for book, quantity in lines:
-        CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=book.price)
+        CartLineFactory(cart=cart, book=book, quantity=quantity, price_when_added=book.price)
     return cart
 
 
@@ -63,7 +63,7 @@ def other_book(db):
 
 @pytest.fixture
 def address(user):
-    return Address.objects.create(
+    return AddressFactory(
         user=user,
         kind=Address.Kind.SHIPPING,
         name="Jean Valjean",

@@ -5,11 +5,17 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from apps.accounts.models import Address
 from apps.cart.models import Cart, CartLine
 from apps.catalog import services as catalog_services
 from apps.orders.models import Order
-from tests.factories import BookFactory, UserFactory, review_make
+from tests.factories import (
+    AddressFactory,
+    BookFactory,
+    CartFactory,
+    CartLineFactory,
+    UserFactory,
+    review_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -198,9 +204,8 @@ def test_cart_lines_change_and_go(signed_in, user, catalogue):
 
 def test_another_customers_line_cannot_be_touched(signed_in, catalogue):
     other = UserFactory()
-    cart = Cart.objects.create(user=other)
-    line = CartLine.objects.create(
-        cart=cart, book=catalogue["dune"], quantity=1, price_when_added=Decimal("9.99")
+    line = CartLineFactory(
+        cart__user=other, book=catalogue["dune"], quantity=1, price_when_added=Decimal("9.99")
     )
     signed_in.post(f"/cart/lines/{line.pk}/", {"quantity": 2})
     signed_in.post(f"/cart/lines/{line.pk}/remove/")
@@ -216,10 +221,7 @@ def test_the_cart_flags_a_changed_price(signed_in, user, catalogue):
 
 
 def test_the_cart_page_runs_a_fixed_number_of_queries(signed_in, user, db, django_assert_num_queries):
-    cart = Cart.objects.create(user=user)
-    for _ in range(10):
-        book = BookFactory()
-        CartLine.objects.create(cart=cart, book=book, quantity=1, price_when_added=book.price)
+    CartLineFactory.create_batch(10, cart=CartFactory(user=user), quantity=1)
     signed_in.get("/cart/")  # warms the session and the cached summary
     # The user (the session is in the cache, written through); the summary comes from the cache.
     with django_assert_num_queries(1):
@@ -282,7 +284,7 @@ def test_checkout_errors_are_shown_next_to_their_fields(signed_in, catalogue):
 
 
 def test_the_order_page_shows_status_payment_and_history(signed_in, user, catalogue):
-    address = Address.objects.create(
+    address = AddressFactory(
         user=user,
         kind="shipping",
         name="Jean Valjean",
@@ -308,8 +310,8 @@ def test_another_customers_order_is_a_404(signed_in, catalogue):
     other = UserFactory()
     from apps.orders.services import order_place
 
-    CartLine.objects.create(
-        cart=Cart.objects.create(user=other),
+    CartLineFactory(
+        cart__user=other,
         book=catalogue["dune"],
         quantity=1,
         price_when_added=Decimal("9.99"),
@@ -327,7 +329,7 @@ def test_my_orders_runs_a_fixed_number_of_queries(signed_in, user, catalogue, dj
     from apps.orders.services import order_place
 
     for _ in range(3):
-        CartLine.objects.create(
+        CartLineFactory(
             cart=Cart.objects.get_or_create(user=user)[0],
             book=catalogue["cronica"],
             quantity=1,
