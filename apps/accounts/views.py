@@ -19,6 +19,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from bookstore.api.schema import COUNTRY_RULE, VALIDATORS_RULE, invalid_input
+
 from . import selectors, services
 from .models import Address, User
 from .serializers import (
@@ -130,7 +132,12 @@ class RegisterView(_AuthView):
         "nothing more is created. Invalid input (a bad email, a password Django's validators "
         "refuse) is a 400 with field errors.",
         request=RegisterInputSerializer,
-        responses={201: DetailSerializer},
+        responses={
+            201: DetailSerializer,
+            **invalid_input(
+                f"`errors.email`: not an email address. {VALIDATORS_RULE.format(field='password')}"
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = RegisterInputSerializer(data=request.data)
@@ -200,7 +207,13 @@ class PasswordResetConfirmView(_AuthView):
         summary="Set a new password with the emailed token",
         description="Every refresh token of the user is blacklisted: all devices are signed out.",
         request=PasswordResetConfirmInputSerializer,
-        responses={200: DetailSerializer},
+        responses={
+            200: DetailSerializer,
+            **invalid_input(
+                "`invalid_token`: the link is malformed, used or expired (ask for a new one); "
+                f"`account_disabled`. {VALIDATORS_RULE.format(field='new_password')}"
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = PasswordResetConfirmInputSerializer(data=request.data)
@@ -219,7 +232,13 @@ class PasswordChangeView(APIView):
         description="Other devices are signed out (their refresh tokens are blacklisted); the "
         "response carries a new token pair for this one.",
         request=PasswordChangeInputSerializer,
-        responses={200: TokenPairSerializer},
+        responses={
+            200: TokenPairSerializer,
+            **invalid_input(
+                "`errors.old_password`: not the current password. "
+                + VALIDATORS_RULE.format(field="new_password")
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeInputSerializer(data=request.data)
@@ -247,7 +266,10 @@ class MeView(APIView):
         description="Names change at once. A new email is sent a verification link and shows "
         "in `pending_email`; the login changes only once it is verified.",
         request=UserUpdateInputSerializer,
-        responses={200: UserOutputSerializer},
+        responses={
+            200: UserOutputSerializer,
+            **invalid_input("`errors.email`: not an email address, or another account has it."),
+        },
     )
     def patch(self, request: Request) -> Response:
         serializer = UserUpdateInputSerializer(data=request.data, partial=True)
@@ -294,14 +316,26 @@ class AddressViewSet(
             return AddressInputSerializer
         return AddressOutputSerializer
 
-    @extend_schema(request=AddressInputSerializer, responses={201: AddressOutputSerializer})
+    @extend_schema(
+        request=AddressInputSerializer,
+        responses={
+            201: AddressOutputSerializer,
+            **invalid_input(f"{COUNTRY_RULE}; `errors.phone`: not a phone number."),
+        },
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = AddressInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         address = services.address_create(user=request.user, data=serializer.validated_data)
         return Response(AddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=AddressInputSerializer, responses={200: AddressOutputSerializer})
+    @extend_schema(
+        request=AddressInputSerializer,
+        responses={
+            200: AddressOutputSerializer,
+            **invalid_input(f"{COUNTRY_RULE}; `errors.phone`: not a phone number."),
+        },
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         address = self.get_object()
         serializer = AddressInputSerializer(address, data=request.data, partial=True)

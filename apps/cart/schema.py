@@ -6,7 +6,8 @@ drf-spectacular view extension (loaded by ``CartConfig.ready``).
 """
 
 from drf_spectacular.extensions import OpenApiViewExtension
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
 from apps.accounts.serializers import TokenObtainInputSerializer, TokenPairSerializer
@@ -55,6 +56,15 @@ class TokenObtainViewSchema(OpenApiViewExtension):
                 tags=["auth"],
                 request=TokenObtainInputSerializer,
                 responses={200: TokenPairWithCartMergeSerializer},
+                parameters=[
+                    OpenApiParameter(
+                        CART_HEADER,
+                        OpenApiTypes.STR,
+                        OpenApiParameter.HEADER,
+                        required=False,
+                        description="The visitor's anonymous cart, to merge into the customer's at sign-in.",
+                    )
+                ],
             )
             def post(self, request, *args, **kwargs):
                 return super().post(request, *args, **kwargs)

@@ -15,6 +15,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from bookstore.api.schema import invalid_input
+
 from .apps import CART_HEADER, CART_SESSION_KEY
 from .exceptions import CartLineNotFound
 from .models import Cart
@@ -120,7 +122,14 @@ class CartViewSet(viewsets.ViewSet):
         "the stock and 99 copies; an unknown or unavailable book is a 400 on `book`.",
         parameters=[TOKEN_PARAMETER, _token_response_header(201)],
         request=CartItemAddInputSerializer,
-        responses={201: CartSerializer},
+        responses={
+            201: CartSerializer,
+            **invalid_input(
+                "`book_unavailable` (no such book, or withdrawn: on `book`), `quantity_out_of_range` "
+                "(1 to 99 a line: on `quantity`), `insufficient_stock` (more than the copies in stock: "
+                "on `quantity`, with `available`)."
+            ),
+        },
     )
     def item_add(self, request: Request) -> Response:
         data = _valid(CartItemAddInputSerializer, request)
@@ -134,7 +143,14 @@ class CartViewSet(viewsets.ViewSet):
         summary="Set a line's quantity",
         parameters=[LINE_ID, TOKEN_PARAMETER, _token_response_header(200)],
         request=CartItemUpdateInputSerializer,
-        responses=CartSerializer,
+        responses={
+            200: CartSerializer,
+            **invalid_input(
+                "`book_unavailable` (no such book, or withdrawn: on `book`), `quantity_out_of_range` "
+                "(1 to 99 a line: on `quantity`), `insufficient_stock` (more than the copies in stock: "
+                "on `quantity`, with `available`)."
+            ),
+        },
     )
     def item_update(self, request: Request, pk: int) -> Response:
         data = _valid(CartItemUpdateInputSerializer, request)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
+from bookstore.api.schema import invalid_input
 from bookstore.api.serializers import ProblemSerializer
 from bookstore.exceptions import ApplicationError
 
@@ -86,6 +87,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={
             201: OrderOutputSerializer,
             200: OpenApiResponse(OrderOutputSerializer, description="A retry with the same Idempotency-Key."),
+            **invalid_input(
+                "`errors.shipping_address` (or `billing_address`): no saved address of yours has "
+                "this id, or an inline address misses a field; `errors.shipping_address.country`: "
+                "not an ISO 3166-1 alpha-2 code; `payment_provider_unavailable`: not offered."
+            ),
             (409, PROBLEM): OpenApiResponse(
                 ProblemSerializer,
                 description="The cart is empty or changed (stock, price, book withdrawn), "

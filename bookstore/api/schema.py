@@ -1,13 +1,32 @@
 """OpenAPI generation: every operation documents its problem details error responses."""
 
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular import openapi
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from .problems import PROBLEM_CONTENT_TYPE
 from .serializers import ProblemSerializer
 
 
 class AutoSchema(openapi.AutoSchema):
+    def get_auth(self):
+        """drf-spectacular marks authentication optional (``{}``) only for DRF's own
+        ``AllowAny`` and ``IsAuthenticatedOrReadOnly``; the shop's permissions (the catalogue's
+        ``IsStaffOrReadOnly``) are asked, as an anonymous request of this method."""
+        auths = super().get_auth()
+        if auths and {} not in auths and self._anonymous_allowed():
+            auths.append({})
+        return auths
+
+    def _anonymous_allowed(self) -> bool:
+        request = Request(APIRequestFactory().generic(self.method, self.path))
+        request.user = AnonymousUser()
+        return all(
+            permission.has_permission(request, self.view) for permission in self.view.get_permissions()
+        )
+
     def _get_parameters(self):
         parameters = super()._get_parameters()
         self._query_parameters = {p["name"] for p in parameters if p["in"] == "query"}
@@ -51,3 +70,17 @@ class AutoSchema(openapi.AutoSchema):
                     ProblemSerializer, code, media_types=[PROBLEM_CONTENT_TYPE], direction=direction
                 )
         return responses
+
+
+def invalid_input(description: str) -> dict:
+    """The 400 of an operation, with what the business rules refuse (for its ``responses``)."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {(400, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=description)}
+
+
+VALIDATORS_RULE = (
+    "`errors.{field}` lists what Django's password validators refuse: fewer than 8 characters, "
+    "too common, only digits, or too close to the email or name."
+)
+COUNTRY_RULE = "`errors.country`: not an ISO 3166-1 alpha-2 code (`FR`, `BE`, `CH`…)"

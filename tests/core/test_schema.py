@@ -107,3 +107,53 @@ def test_operations_taking_a_body_document_the_413_and_415_of_one_too_large_or_u
         for method, operation in item.items():
             if "requestBody" in operation:
                 assert {"413", "415"} <= _problem_statuses(operation), f"{method} {path}"
+
+
+def _anonymous_allowed(operation: dict) -> bool:
+    security = operation.get("security")
+    return security is None or {} in security
+
+
+def test_public_reads_are_declared_open_to_anonymous_clients(schema):
+    public = [
+        ("/api/v1/books/", "get"),
+        ("/api/v1/books/{key}/", "get"),
+        ("/api/v1/categories/", "get"),
+        ("/api/v1/categories/{slug}/", "get"),
+        ("/api/v1/authors/", "get"),
+        ("/api/v1/publishers/{slug}/", "get"),
+        ("/api/v1/books/{book}/reviews/", "get"),
+        ("/api/v1/cart/", "get"),
+        ("/api/v1/auth/token/", "post"),
+    ]
+    private = [("/api/v1/books/", "post"), ("/api/v1/me/", "get"), ("/api/v1/orders/", "post")]
+
+    assert [op for op in public if not _anonymous_allowed(schema["paths"][op[0]][op[1]])] == []
+    assert [op for op in private if _anonymous_allowed(schema["paths"][op[0]][op[1]])] == []
+
+
+def test_the_token_endpoint_declares_the_cart_token_header(schema):
+    parameters = schema["paths"]["/api/v1/auth/token/"]["post"]["parameters"]
+
+    assert {"name": "X-Cart-Token", "in": "header"}.items() <= next(
+        p for p in parameters if p["name"] == "X-Cart-Token"
+    ).items()
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "words"),
+    [
+        ("/api/v1/cart/items/", "post", ["insufficient_stock", "available", "book_unavailable"]),
+        ("/api/v1/cart/items/{id}/", "patch", ["insufficient_stock"]),
+        ("/api/v1/auth/register/", "post", ["password validators"]),
+        ("/api/v1/auth/password-change/", "post", ["old_password", "password validators"]),
+        ("/api/v1/me/addresses/", "post", ["ISO 3166-1"]),
+        ("/api/v1/orders/", "post", ["ISO 3166-1", "payment_provider_unavailable"]),
+        ("/api/v1/books/{book}/reviews/", "post", ["review_exists"]),
+    ],
+)
+def test_business_rule_errors_are_documented(schema, path, method, words):
+    responses = schema["paths"][path][method]["responses"]
+    described = " ".join(response.get("description", "") for response in responses.values())
+
+    assert [word for word in words if word not in described] == []

@@ -1,0 +1,101 @@
+"""The errors gunicorn answers itself, before Django (an overlong URL, oversized headers, a
+request it cannot parse), come as problem details like every other error, never as its HTML
+page quoting the input. gunicorn runs here as in the container, with bookstore/gunicorn_conf.py.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from .test_database_outage import ROOT, spare_port
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    port = spare_port()
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "CELERY_BROKER_URL": "memory://"}
+    with (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed command
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:bookstore.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "bookstore.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
+                    break
+                except requests.RequestException:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin1").split("\r\n")
+    headers = {
+        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)
+    }
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (
+            b"GET /api/v1/books/?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            414,
+            "uri_too_long",
+        ),
+        (
+            b"GET /api/v1/books/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 10_000 + b"\r\n\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (b"GET /\x01<script> HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400, "bad_request"),
+    ],
+)
+def test_gunicorns_own_errors_are_problem_details(shop, request_bytes, status, code):
+    got, headers, body = raw(shop, request_bytes)
+
+    assert got == status
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert (problem["status"], problem["code"]) == (status, code)
+    assert problem["type"].endswith(code)
+    assert b"aaaa" not in body
+    assert b"bbbb" not in body
+    assert b"script" not in body
