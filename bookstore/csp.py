@@ -6,7 +6,8 @@ shop inside another site (``frame-ancestors 'none'``, with ``X-Frame-Options: DE
 browsers). Three outside origins are added only when they are in use:
 
 - Stripe (a publishable key is set): Stripe.js from ``js.stripe.com``, its frames
-  (``js.stripe.com``, ``hooks.stripe.com``), its calls to the Stripe API (``STRIPE_API_BASE``);
+  (``js.stripe.com``, ``hooks.stripe.com``), its calls to the Stripe API (``STRIPE_API_BASE``),
+  as Stripe's security guide lists them;
 - PayPal (offered at checkout): the approval page the checkout's form redirects to;
 - the cover storage (S3 or a CDN), for images.
 """
@@ -16,8 +17,10 @@ from urllib.parse import urlsplit
 
 from django.utils.csp import CSP
 
-STRIPE_JS = "https://js.stripe.com"
-STRIPE_FRAMES = ("https://js.stripe.com", "https://hooks.stripe.com")
+# As Stripe's security guide lists them for Stripe.js and the Payment Element (3-D Secure
+# frames included).
+STRIPE_JS = ("https://js.stripe.com", "https://*.js.stripe.com")
+STRIPE_FRAMES = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
 
 
 def _origin(url: str) -> str:
@@ -40,7 +43,7 @@ def content_security_policy(
     stripe = [_origin(stripe_api_base)] if stripe_api_base else []
     return {
         "default-src": [CSP.SELF],
-        "script-src": [CSP.SELF, *([STRIPE_JS] if stripe else [])],
+        "script-src": [CSP.SELF, *(STRIPE_JS if stripe else ())],
         # The nonce only for Swagger UI's one inline style (templates/drf_spectacular/).
         "style-src": [CSP.SELF, CSP.NONCE],
         "img-src": [CSP.SELF, "data:", *media],

@@ -314,18 +314,17 @@ class PaymentWebhookView(APIView):
 
 @require_http_methods(["GET"])
 def payment_return(request: HttpRequest) -> HttpResponse:
-    """Back from the provider's page (PayPal appends ``token``, its order id): capture, and say so.
+    """Back from the provider's page (PayPal appends ``token``, its order id; Stripe
+    ``payment_intent``): capture or ask where the payment stands, and say so.
 
     The capture is the one the webhook makes too (same ``PayPal-Request-Id``): whichever comes
     first takes the money, once. Only the provider's reference of the order's latest attempt
     is accepted, so the address cannot be used on another order.
     """
     payment = selectors.payment_for_return(order_number=request.GET.get("order", ""))
-    if (
-        payment is None
-        or not payment.reference
-        or request.GET.get("token", payment.reference) != payment.reference
-    ):
+    # PayPal names its order ``token``, Stripe its PaymentIntent ``payment_intent``.
+    named = request.GET.get("token") or request.GET.get("payment_intent")
+    if payment is None or not payment.reference or (named or payment.reference) != payment.reference:
         raise Http404("Unknown payment.")
     unreachable = False
     if payment.provider != "dummy":

@@ -37,8 +37,12 @@ def test_outside_origins_only_for_what_is_configured():
 
     assert bare["frame-src"] == ["'none'"]
     assert "https://js.stripe.com" not in str(bare)
-    assert full["script-src"] == ["'self'", "https://js.stripe.com"]
+    assert full["script-src"] == ["'self'", "https://js.stripe.com", "https://*.js.stripe.com"]
     assert full["connect-src"] == ["'self'", "https://api.stripe.com"]
-    assert full["frame-src"] == ["https://js.stripe.com", "https://hooks.stripe.com"]
+    assert full["frame-src"] == [
+        "https://js.stripe.com",
+        "https://*.js.stripe.com",
+        "https://hooks.stripe.com",
+    ]
     assert full["form-action"] == ["'self'", "https://www.sandbox.paypal.com"]
     assert full["img-src"] == ["'self'", "data:", "https://covers.librairie.example"]

@@ -3,9 +3,21 @@
 The real ``stripe`` client talks to it over HTTP (``base_addresses={"api": stand_in.url}``). It speaks:
 
 - ``POST /v1/payment_intents``, ``GET /v1/payment_intents/{id}``, ``POST /v1/payment_intents/{id}/cancel``;
+- ``POST /v1/payment_intents/{id}/confirm``, as Stripe.js calls it from the customer's browser: the
+  publishable key in the ``key`` parameter with the intent's ``client_secret`` (or the secret key, as
+  a server would), and a payment method: ``payment_method_data[type]=card`` with
+  ``payment_method_data[card][number]`` (Stripe's test card numbers, :data:`TEST_CARDS`: 4242… pays,
+  4000 0000 0000 0002 is declined…) or one of Stripe's test payment methods (``pm_card_visa``,
+  ``pm_card_chargeDeclined``…). A card that pays makes the intent ``succeeded`` with a charge; a
+  declined one answers 402 ``card_error`` (the intent embedded) and leaves the intent
+  ``requires_payment_method`` with its ``last_payment_error``, as Stripe does;
 - ``POST /v1/refunds`` (by ``payment_intent`` or ``charge``), ``GET /v1/refunds/{id}``;
 - ``GET /v1/charges/{id}`` (a charge exists once a test calls :meth:`StripeStandIn.succeed`);
 - ``Authorization: Bearer <secret key>``: any other key answers 401 (``stripe.AuthenticationError``);
+  the publishable key is accepted on the confirm endpoint only, with the right ``client_secret``;
+- CORS as ``api.stripe.com`` answers a browser: ``Access-Control-Allow-Origin: *`` on the answers to
+  requests that carry an ``Origin`` (Stripe.js sends form-encoded POSTs with no custom header: simple
+  requests, no preflight);
 - idempotency as Stripe does it, for every POST: the same ``Idempotency-Key`` with the same method, path
   and parameters replays the first answer (status and body, header ``Idempotent-Replayed: true``) and
   does nothing new; with other parameters it answers 400 ``idempotency_error``. Answers to requests
@@ -17,10 +29,12 @@ Request bodies are form-encoded (``metadata[order_number]=…``) and parsed into
 are JSON objects with Stripe's ``object`` fields and error bodies as ``{"error": {"type", "code",
 "message", "param"}}``. Amounts are integers in the currency's minor unit.
 
-Nothing pays by itself: a test moves an intent on with :meth:`StripeStandIn.succeed` or
-:meth:`StripeStandIn.fail`, and builds the webhook events Stripe would send with
-:meth:`StripeStandIn.intent_event` / :meth:`StripeStandIn.charge_refunded_event`, signed with
-:func:`sign`. Not spoken: confirming intents, manual capture, customers, lists, updates, v2.
+Nothing pays by itself but a confirm with a paying card: a test moves an intent on with
+:meth:`StripeStandIn.succeed` or :meth:`StripeStandIn.fail` (or a browser confirms it), and builds
+the webhook events Stripe would send with :meth:`StripeStandIn.intent_event` /
+:meth:`StripeStandIn.charge_refunded_event`, signed with :func:`sign` (the stand-in sends no webhook
+by itself). Not spoken: 3-D Secure (``requires_action``), manual capture, customers, payment method
+objects, lists, updates, v2.
 """
 
 import copy
@@ -39,6 +53,7 @@ from stripe._api_version import _ApiVersion
 from tests.standins.base import Answer, Received, StandIn
 
 DEFAULT_SECRET_KEY = "sk_test_standin"
+DEFAULT_PUBLISHABLE_KEY = "pk_test_standin"
 
 # The statuses from which Stripe lets an intent be canceled.
 CANCELABLE_STATUSES = (
@@ -55,6 +70,42 @@ INTENT_EVENT_TYPES = (
     "payment_intent.payment_failed",
     "payment_intent.canceled",
 )
+
+# Stripe's test card numbers (https://docs.stripe.com/testing): None pays; otherwise the decline
+# as Stripe answers it: (code, decline_code, message, param).
+TEST_CARDS: dict[str, tuple[str, str | None, str, str | None] | None] = {
+    "4242424242424242": None,
+    "4000056655665556": None,
+    "5555555555554444": None,
+    "4000000000000002": ("card_declined", "generic_decline", "Your card was declined.", None),
+    "4000000000009995": ("card_declined", "insufficient_funds", "Your card has insufficient funds.", None),
+    "4000000000000069": ("expired_card", None, "Your card has expired.", "exp_month"),
+    "4000000000000127": ("incorrect_cvc", None, "Your card's security code is incorrect.", "cvc"),
+}
+# A real (live) card number in test mode: declined.
+LIVE_CARD_DECLINE = (
+    "card_declined",
+    "test_mode_live_card",
+    "Your card was declined. Your request was in test mode, but used a non test (live) card. "
+    "For a list of valid test cards, visit: https://stripe.com/docs/testing.",
+    None,
+)
+# Stripe's test payment methods, by the card they stand for.
+TEST_PAYMENT_METHODS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+}
+CONFIRMABLE_STATUSES = ("requires_payment_method", "requires_confirmation", "requires_action")
+PUBLISHABLE_KEY_REFUSED = (
+    "This API call cannot be made with a publishable API key. Please use a secret API key. "
+    "You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."
+)
+_CONFIRM_PATH = re.compile(r"/v1/payment_intents/([^/]+)/confirm")
 
 IDEMPOTENCY_MISMATCH = (
     "Keys for idempotent requests can only be used with the same parameters they were first used with."
@@ -149,9 +200,12 @@ def _choice(params: dict[str, Any], name: str, choices: tuple[str, ...]) -> str 
 class StripeStandIn(StandIn):
     """Stripe's payment intents and refunds, in memory; see the module docstring."""
 
-    def __init__(self, secret_key: str = DEFAULT_SECRET_KEY) -> None:
+    def __init__(
+        self, secret_key: str = DEFAULT_SECRET_KEY, publishable_key: str = DEFAULT_PUBLISHABLE_KEY
+    ) -> None:
         super().__init__()
         self.secret_key = secret_key
+        self.publishable_key = publishable_key
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
@@ -161,6 +215,7 @@ class StripeStandIn(StandIn):
             ("POST", re.compile(r"/v1/payment_intents"), self._create_intent),
             ("GET", re.compile(r"/v1/payment_intents/([^/]+)"), self._retrieve_intent),
             ("POST", re.compile(r"/v1/payment_intents/([^/]+)/cancel"), self._cancel_intent),
+            ("POST", _CONFIRM_PATH, self._confirm_intent),
             ("POST", re.compile(r"/v1/refunds"), self._create_refund),
             ("GET", re.compile(r"/v1/refunds/([^/]+)"), self._retrieve_refund),
             ("GET", re.compile(r"/v1/charges/([^/]+)"), self._retrieve_charge),
@@ -277,10 +332,15 @@ class StripeStandIn(StandIn):
 
     def handle(self, request: Received) -> Answer:
         headers = {"Request-Id": _new_id("req")}
-        if request.headers.get("authorization") != f"Bearer {self.secret_key}":
-            error = {"type": "invalid_request_error", "message": "Invalid API Key provided"}
-            return Answer(401, {"error": error}, headers)
+        if "origin" in request.headers:
+            # A browser (Stripe.js): api.stripe.com lets any origin read its answers.
+            headers["Access-Control-Allow-Origin"] = "*"
         params = _parse_form(request.body) if request.method == "POST" else dict(request.query)
+        if request.headers.get("authorization") != f"Bearer {self.secret_key}":
+            refused = self._publishable_refusal(request, params)
+            if refused is not None:
+                status, error = refused
+                return Answer(status, {"error": error}, headers)
         key = request.headers.get("idempotency-key") if request.method == "POST" else None
         if key is not None:
             headers["Idempotency-Key"] = key
@@ -301,6 +361,27 @@ class StripeStandIn(StandIn):
         if key is not None:
             self._idempotent[key] = (request.method, request.path, params, copy.deepcopy(answer))
         return answer
+
+    def _publishable_refusal(self, request: Received, params: dict[str, Any]) -> tuple[int, dict] | None:
+        """Why a request without the secret key is refused; None for Stripe.js's confirm (the
+        publishable key in ``key`` and the intent's ``client_secret``)."""
+        key = params.get("key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+        if key != self.publishable_key or not key:
+            return 401, {"type": "invalid_request_error", "message": "Invalid API Key provided"}
+        confirm = _CONFIRM_PATH.fullmatch(request.path)
+        if request.method != "POST" or confirm is None:
+            return 401, {"type": "invalid_request_error", "message": PUBLISHABLE_KEY_REFUSED}
+        intent = self.intents.get(confirm.group(1))
+        if intent is None:
+            message = f"No such payment_intent: '{confirm.group(1)}'"
+            return 404, {"type": "invalid_request_error", "code": "resource_missing", "message": message}
+        if params.get("client_secret") != intent["client_secret"]:
+            message = (
+                "The client_secret provided does not match the client_secret associated with the "
+                "PaymentIntent."
+            )
+            return 400, {"type": "invalid_request_error", "param": "client_secret", "message": message}
+        return None
 
     def _route(self, request: Received, params: dict[str, Any]) -> dict[str, Any]:
         for method, pattern, view in self._routes:
@@ -376,6 +457,81 @@ class StripeStandIn(StandIn):
             )
         intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason=reason)
         return intent
+
+    def _confirm_intent(self, params: dict[str, Any], intent_id: str) -> dict[str, Any]:
+        intent = self._intent(intent_id)
+        if intent["status"] == "succeeded":
+            raise _StripeError(
+                400,
+                "You cannot confirm this PaymentIntent because it has already succeeded after being "
+                "previously confirmed.",
+                code="payment_intent_unexpected_state",
+                payment_intent=copy.deepcopy(intent),
+            )
+        if intent["status"] not in CONFIRMABLE_STATUSES:
+            raise _StripeError(
+                400,
+                f"You cannot confirm this PaymentIntent because it has a status of {intent['status']}. "
+                f"Only a PaymentIntent with one of the following statuses may be confirmed: "
+                f"{', '.join(CONFIRMABLE_STATUSES)}.",
+                code="payment_intent_unexpected_state",
+                payment_intent=copy.deepcopy(intent),
+            )
+        number = self._card_number(params)
+        payment_method = _new_id("pm")
+        outcome = TEST_CARDS.get(number, LIVE_CARD_DECLINE)
+        if outcome is None:
+            intent["payment_method"] = payment_method
+            return self.succeed(intent_id)
+        code, decline_code, message, param = outcome
+        error: dict[str, Any] = {"type": "card_error", "code": code}
+        if decline_code:
+            error["decline_code"] = decline_code
+        if param:
+            error["param"] = param
+        intent.update(
+            status="requires_payment_method",
+            payment_method=None,
+            last_payment_error={
+                **error,
+                "message": message,
+                "payment_method": {"id": payment_method, "object": "payment_method", "type": "card"},
+            },
+        )
+        raise _StripeError(402, message, **error, payment_intent=copy.deepcopy(intent))
+
+    def _card_number(self, params: dict[str, Any]) -> str:
+        """The card a confirm pays with: a test payment method's, or the one in ``payment_method_data``."""
+        method = params.get("payment_method")
+        if method:
+            if method not in TEST_PAYMENT_METHODS:
+                raise _StripeError(
+                    400, f"No such PaymentMethod: '{method}'", code="resource_missing", param="payment_method"
+                )
+            return TEST_PAYMENT_METHODS[method]
+        data = params.get("payment_method_data")
+        if not isinstance(data, dict):
+            raise _invalid_param(
+                "You cannot confirm this PaymentIntent because it's missing a payment method. "
+                "Pass `payment_method` or `payment_method_data`.",
+                "payment_method",
+                "parameter_missing",
+            )
+        if data.get("type") != "card":
+            raise _invalid_param(
+                "Invalid payment_method_data[type]: this stand-in only knows card",
+                "payment_method_data[type]",
+                "parameter_invalid_string",
+            )
+        card = data.get("card")
+        number = re.sub(r"[\s-]", "", card.get("number", "")) if isinstance(card, dict) else ""
+        if not number:
+            raise _invalid_param(
+                "Missing required param: payment_method_data[card][number].",
+                "payment_method_data[card][number]",
+                "parameter_missing",
+            )
+        return number
 
     def _create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = _int_param(params, "amount", required=False)

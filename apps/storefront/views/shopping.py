@@ -5,6 +5,7 @@ errors in the customer's language, named by their codes.
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -217,7 +218,11 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY
             if payment and payment.provider == "stripe"
             else "",
-            "return_url": request.build_absolute_uri(reverse("storefront:order", args=[order.number])),
+            # Stripe sends the customer back there: the return page asks Stripe about the
+            # payment (the webhook may come later) and shows the order paid.
+            "return_url": request.build_absolute_uri(
+                f"{reverse('orders:payment-return')}?{urlencode({'order': order.number})}"
+            ),
         },
     )
 
