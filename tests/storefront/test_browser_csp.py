@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (the browser fixtures are imported from test_browser and named as parameters)
 """The Content-Security-Policy in a real browser: the pages, the admin and Swagger UI work under
 it (no violation reported on any of them), and it does stop what it is there to stop.
 
@@ -11,18 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import UserFactory, order_make
 
-from .test_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM,
-    PASSWORD,
-    browser,
-    laptop,
-    page,
-    playwright,
-    server,
-    shelf,
-    shot,
-    site,
-)
+from .browser import CHROMIUM, PASSWORD
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Chromium is not installed ({CHROMIUM})"),

@@ -34,13 +34,8 @@ from playwright.sync_api import ConsoleMessage, Page, Response, expect
 from apps.orders.models import Order, OrderStatus, PaymentStatus
 from tests.standins.stripe_api import DEFAULT_PUBLISHABLE_KEY, DEFAULT_SECRET_KEY, StripeStandIn
 from tests.standins.stripe_js import STRIPE_JS_ORIGIN, StripeJs, serve_stripe_js
-from tests.storefront import test_browser as journey
 
-# The browser tests' fixtures and steps (tests/storefront/test_browser.py), shared, not copied.
-server, playwright, browser, page = journey.server, journey.playwright, journey.browser, journey.page
-shot, site, shelf, customer = journey.shot, journey.site, journey.shelf, journey.customer
-sign_in, add_to_cart, fill_new_address = journey.sign_in, journey.add_to_cart, journey.fill_new_address
-CHROMIUM, HARRY, PASSWORD = journey.CHROMIUM, journey.HARRY, journey.PASSWORD
+from .browser import CHROMIUM, HARRY, PASSWORD, add_to_cart, fill_new_address, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "whsec_standin"
