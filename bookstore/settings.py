@@ -420,6 +420,14 @@ SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 CATALOG_COVER_MAX_BYTES = env.int("CATALOG_COVER_MAX_BYTES", default=5 * 1024 * 1024)
 # Pixels a cover may have (read from its header before decoding: a small file can decode huge).
 CATALOG_COVER_MAX_PIXELS = env.int("CATALOG_COVER_MAX_PIXELS", default=25_000_000)
+# A multipart request larger than this is refused while it arrives (bookstore/uploads.py): the
+# largest cover, and room for the form around it.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=CATALOG_COVER_MAX_BYTES + 256 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "bookstore.uploads.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 CATALOG_COVER_THUMBNAIL_WIDTHS = env.list("CATALOG_COVER_THUMBNAIL_WIDTHS", cast=int, default=[120, 300, 600])
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")

@@ -10,6 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import override_settings
 from PIL import Image
 
@@ -213,3 +215,72 @@ def test_the_thumbnail_task_skips_a_cover_of_too_many_pixels(catalogue, s3, sett
 
     assert book_cover_thumbnails_make(book_id=book.pk) == {}
     assert keys(s3) == ["covers/huge.png"]
+
+
+class _Endless:
+    """A request body of ``size`` bytes that counts what the server reads of it."""
+
+    def __init__(self, prefix: bytes, size: int):
+        self.prefix, self.size, self.read_bytes = prefix, size, 0
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.size - self.read_bytes
+        n = left if n is None or n < 0 else min(n, left)
+        start = self.read_bytes
+        self.read_bytes += n
+        head = self.prefix[start : start + n]
+        return head + b"\0" * (n - len(head))
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self.read(limit if limit and limit > 0 else 65536)
+
+
+def _wsgi_upload(path: str, token: str, *, declared: int) -> tuple[str, bytes, int]:
+    """POST a 100 MiB multipart body straight to the WSGI application, as gunicorn would."""
+    from io import BytesIO
+
+    from bookstore.wsgi import application
+
+    boundary = "xyzBOUNDARYxyz"
+    prefix = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="cover"; filename="big.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    body = _Endless(prefix, 100 * 1024 * 1024)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": body,
+        "wsgi.errors": BytesIO(),
+        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_HOST": "testserver",
+        "CONTENT_LENGTH": str(declared),
+    }
+    status: list[str] = []
+    # As the test client does: the request must not close the test's database connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, lambda s, headers, *a: status.append(s))
+        return status[0], b"".join(chunks), body.read_bytes
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def test_a_100_mib_upload_is_refused_early_not_read_to_the_end(staff_user, catalogue):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    token = str(RefreshToken.for_user(staff_user).access_token)
+    book = next(iter(catalogue.values()))
+
+    status, body, read = _wsgi_upload(f"/api/v1/books/{book.pk}/cover/", token, declared=100 * 1024 * 1024)
+
+    assert status.startswith("413"), (status, body)
+    assert b"content_too_large" in body
+    assert read < 1024 * 1024, f"{read} bytes read of a refused upload"
+    assert not Book.objects.get(pk=book.pk).cover
