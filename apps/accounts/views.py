@@ -62,6 +62,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     """
 
     serializer_class = TokenObtainInputSerializer
+    permission_classes = [AllowAny]
     throttle_scope = "auth"
     # Wrong credentials are a 401; a right password on an inactive account a 403.
     problem_statuses = ("401", "403")
@@ -83,6 +84,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """A refresh token → a new access token and a new refresh token (the old one is spent)."""
 
+    permission_classes = [AllowAny]
     serializer_class = TokenRefreshInputSerializer
     throttle_scope = "auth"
     problem_statuses = ("401",)  # a spent, expired or forged refresh token
