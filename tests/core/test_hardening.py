@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
@@ -139,3 +140,45 @@ def test_every_api_view_declares_its_permissions():
 
     assert len(views) > 20
     assert [route for route, view in views if not _declares_permissions(view)] == []
+
+
+SESSION_WRITES = [
+    # The storefront's forms.
+    "/cart/add/",
+    "/cart/lines/1/",
+    "/cart/lines/1/remove/",
+    "/checkout/",
+    "/orders/LB-AAAA-AAAA/cancel/",
+    "/books/a-book/reviews/",
+    "/reviews/1/edit/",
+    "/reviews/1/delete/",
+    "/reviews/1/helpful/",
+    "/accounts/logout/",
+    "/accounts/profile/",
+    "/accounts/password/",
+    "/accounts/addresses/new/",
+    "/accounts/addresses/1/delete/",
+    "/i18n/setlang/",
+    # The API, called with the storefront's session instead of a token.
+    "/api/v1/cart/items/",
+    "/api/v1/orders/",
+    "/api/v1/me/addresses/",
+    "/api/v1/books/a-book/reviews/",
+    "/api/v1/auth/password-change/",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", SESSION_WRITES)
+def test_every_session_write_needs_its_csrf_token(path):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(UserFactory())
+
+    response = browser.post(path, {"quantity": "1"})
+
+    assert response.status_code == 403, (path, response.status_code)
+    assert b"CSRF" in response.content, (path, response.content[:200])
