@@ -8,13 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format messages migrate demo worker beat check bench clean
+.PHONY: help run test lint format messages migrate demo worker beat check typescript bench clean
 
 help:
 	@echo "make run     set up .venv, migrate, load the demo catalogue, serve on http://$(HOST):$(PORT)"
 	@echo "make test    set up .venv with the test tools and run the whole suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make check   Django checks with warnings as errors, and mypy on services and selectors"
+	@echo "make typescript  tsc --strict on the TypeScript client (clients/typescript) against the live OpenAPI schema"
 	@echo "make messages  compile the translations (locale/*/LC_MESSAGES/django.po into .mo files)"
 	@echo "make bench   catalogue and cart benchmarks (PostgreSQL and Redis on 127.0.0.1)"
 	@echo "make worker  a Celery worker (needs CELERY_BROKER_URL)"
@@ -64,6 +65,11 @@ format: $(VENV)/.dev
 check: $(VENV)/.dev messages
 	$(BIN)/python -W error manage.py check
 	$(BIN)/mypy
+
+# Generates the OpenAPI schema, TypeScript types from it (openapi-typescript) and runs tsc --strict
+# on the openapi-fetch client of the customer journey: fails when the schema stops describing it.
+typescript: $(VENV)/.runtime
+	bash clients/typescript/check.sh
 
 worker: $(VENV)/.runtime
 	$(BIN)/celery -A bookstore worker --loglevel=INFO
