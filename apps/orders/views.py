@@ -46,6 +46,14 @@ _idempotency_header = OpenApiParameter(
     description="A unique key per checkout (a UUID): a retry with the same key and body returns the "
     "same order; the same key with another body is a 422.",
 )
+_replayed_header = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    enum=["true"],
+    description="On a retry with the same key: the answer is the first request's.",
+)
 
 
 _refund_idempotency_header = OpenApiParameter(
@@ -82,7 +90,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         summary="Place an order from the cart",
-        parameters=[_idempotency_header],
+        parameters=[_idempotency_header, _replayed_header],
         request=CheckoutInputSerializer,
         responses={
             201: OrderOutputSerializer,
@@ -178,7 +186,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         summary="Refund an order in part or whole (staff)",
-        parameters=[_refund_idempotency_header],
+        parameters=[_refund_idempotency_header, _replayed_header],
         request=RefundInputSerializer,
         responses={
             201: OrderOutputSerializer,

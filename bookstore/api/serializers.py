@@ -10,6 +10,9 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong with this request, for a person.")
     code = serializers.CharField(help_text="Machine-readable error code.")
     instance = serializers.CharField(required=False, help_text="The path of the request.")
+    available = serializers.IntegerField(
+        required=False, help_text="`insufficient_stock`: the copies in stock, to offer instead."
+    )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,

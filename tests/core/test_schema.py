@@ -157,3 +157,11 @@ def test_business_rule_errors_are_documented(schema, path, method, words):
     described = " ".join(response.get("description", "") for response in responses.values())
 
     assert [word for word in words if word not in described] == []
+
+
+def test_what_clients_read_beyond_the_body_is_declared(schema):
+    checkout = schema["paths"]["/api/v1/orders/"]["post"]["responses"]["200"]
+    problem = schema["components"]["schemas"]["Problem"]["properties"]
+
+    assert "Idempotent-Replayed" in checkout["headers"]
+    assert problem["available"]["type"] == "integer"
