@@ -162,6 +162,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
         fields = ["book", "title", "isbn13", "unit_price", "quantity", "line_total"]
+        # Output only: read-only fields are required in the schema, as they are always sent.
+        read_only_fields = fields
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -169,6 +171,11 @@ class PaymentSerializer(serializers.ModelSerializer):
     or the dummy ``pay_url``; ``reference`` is the provider's id of the payment."""
 
     publishable_key = serializers.SerializerMethodField()
+    # Empty for the providers that do not use them: URLs, or "".
+    approval_url = serializers.CharField(
+        read_only=True, help_text="PayPal: where the customer approves; else empty."
+    )
+    pay_url = serializers.CharField(read_only=True, help_text="The dummy provider's page; else empty.")
 
     class Meta:
         model = Payment
@@ -185,6 +192,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "failure_message",
             "paid_at",
         ]
+        read_only_fields = fields
 
     def get_publishable_key(self, payment: Payment) -> str:
         return settings.STRIPE_PUBLISHABLE_KEY if payment.provider == "stripe" else ""
@@ -203,12 +211,18 @@ class RefundSerializer(serializers.ModelSerializer):
             "created_at",
             "refunded_at",
         ]
+        read_only_fields = fields
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
+    from_status = serializers.CharField(
+        read_only=True, help_text="An order status; empty for the first step."
+    )
+
     class Meta:
         model = OrderStatusChange
         fields = ["from_status", "to_status", "note", "created_at"]
+        read_only_fields = fields
 
 
 class OrderOutputSerializer(serializers.ModelSerializer):
