@@ -360,7 +360,8 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     (``is_staff``, ``is_active``, ``email_verified`` …) is ignored. A new email is not applied:
     it waits in ``pending_email`` and a verification link is sent to it; the login stays the
     old address until the link is followed. Asking for the current address cancels a pending
-    change. An address already used by another account is refused.
+    change. An address already used by another account is answered alike (it shows as pending)
+    but gets no link: the answer reveals no account.
     """
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -376,12 +377,13 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
                 if user.pending_email:
                     user.pending_email = ""
                     fields.append("pending_email")
-            elif _email_is_taken(email=email, exclude=user):
-                raise ValidationError({"email": [_("An account with this email address already exists.")]})
             else:
+                # An address another account has is taken in the same way, without a link: the
+                # answer must not tell whether an address has an account (as registration does
+                # not); the change simply never completes (and verification refuses it anyway).
                 user.pending_email = email
                 fields.append("pending_email")
-                send_verification = True
+                send_verification = not _email_is_taken(email=email, exclude=user)
         if fields:
             user.full_clean(exclude=["password", "email"])
             user.save(update_fields=fields)

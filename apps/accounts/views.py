@@ -266,11 +266,12 @@ class MeView(APIView):
         tags=["me"],
         summary="Update the signed-in user's profile",
         description="Names change at once. A new email is sent a verification link and shows "
-        "in `pending_email`; the login changes only once it is verified.",
+        "in `pending_email`; the login changes only once it is verified. An address another "
+        "account has is answered the same way (no account is revealed) but is sent no link.",
         request=UserUpdateInputSerializer,
         responses={
             200: UserOutputSerializer,
-            **invalid_input("`errors.email`: not an email address, or another account has it."),
+            **invalid_input("`errors.email`: not an email address."),
         },
     )
     def patch(self, request: Request) -> Response:
