@@ -165,3 +165,71 @@ def test_what_clients_read_beyond_the_body_is_declared(schema):
 
     assert "Idempotent-Replayed" in checkout["headers"]
     assert problem["available"]["type"] == "integer"
+
+
+SAMPLES = {
+    "key": "x",
+    "slug": "x",
+    "book": "x",
+    "id": "1",
+    "pk": "1",
+    "number": "LB-AAAA-AAAA",
+    "provider": "stripe",
+}
+
+
+def _api_routes() -> list[str]:
+    """Every route under /api/ as a sample path (its parameters filled), the router's root and
+    format-suffix twins aside."""
+    import re
+
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix: str = ""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                yield prefix + str(entry.pattern)
+
+    routes = []
+    for route in walk(get_resolver().url_patterns):
+        route = route.replace("^", "").replace("$", "").replace("\\.", ".")
+        if not route.startswith("api/") or "format" in route or route in {"api/v1/", "api/"}:
+            continue
+        if route.startswith(("api/schema", "api/docs")) or route == "api/v1/":
+            continue
+        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLES[m.group(1)], route)
+        route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLES[m.group(1)], route)
+        if route.startswith("api/") and "(" not in route:
+            routes.append("/" + route)
+    return sorted(set(routes))
+
+
+def _template(path: str) -> str:
+    import re
+
+    return "^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(path)) + "$"
+
+
+def test_every_api_url_is_in_the_schema_and_every_schema_path_is_routed(schema):
+    import re
+
+    from django.urls import Resolver404, resolve
+
+    templates = [_template(path) for path in schema["paths"]]
+    routes = _api_routes()
+    unrouted = []
+    for path in schema["paths"]:
+        sample = re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m.group(1)], path)
+        try:
+            match = resolve(sample)
+        except Resolver404:
+            unrouted.append(path)
+            continue
+        if match.func.__name__ == "api_not_found":
+            unrouted.append(path)
+
+    assert len(routes) > 30
+    assert [route for route in routes if not any(re.match(t, route) for t in templates)] == []
+    assert unrouted == []
