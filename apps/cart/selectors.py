@@ -102,8 +102,9 @@ def cart_find(*, user: User | None = None, token: str | None = None) -> Cart | N
 
 def cart_line_summary(line: CartLine) -> CartLineSummary:
     book = line.book
-    unit_price = book.price.quantize(CENT)
-    unavailable = not book.is_active
+    unavailable = not book.for_sale
+    # A book no longer priced keeps the price it was added at, shown with "unavailable".
+    unit_price = (line.price_when_added if book.price is None else book.price).quantize(CENT)
     available = 0 if unavailable else max(book.stock, 0)
     return CartLineSummary(
         id=line.pk,

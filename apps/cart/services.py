@@ -49,8 +49,8 @@ def _check_quantity(quantity: int) -> None:
 
 
 def _check_stock(book: Book, quantity: int, *, in_cart: int = 0) -> None:
-    if not book.is_active:
-        raise BookUnavailable("book", f"“{book.title}” is no longer sold.")
+    if not book.for_sale:
+        raise BookUnavailable("book", f"“{book.title}” is not for sale.")
     if quantity > MAX_LINE_QUANTITY:
         raise QuantityOutOfRange(
             "quantity",
@@ -249,7 +249,7 @@ def cart_merge(*, user: User, token: str | None, policy: str | None = None) -> C
             if not keep_anonymous:
                 result.discarded.append(DiscardedLine(book.pk, book.title, line.quantity, "policy"))
                 continue
-            if not book.is_active:
+            if not book.for_sale:
                 result.discarded.append(DiscardedLine(book.pk, book.title, line.quantity, "unavailable"))
                 continue
             current = existing.get(book.pk)

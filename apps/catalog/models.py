@@ -74,7 +74,11 @@ class Book(TimeStampedModel):
     format = models.CharField(max_length=12, choices=BookFormat.choices, default=BookFormat.PAPERBACK)
     pages = models.PositiveIntegerField(null=True, blank=True)
     description = models.TextField(blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    # None: not for sale (an import without a usable price in the shop's currency), until staff
+    # set one; the book is shown, but not sold.
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
     currency = models.CharField(max_length=3, default=_shop_currency)
     stock = models.IntegerField(default=0, validators=[MinValueValidator(0)])
     is_active = models.BooleanField(default=True)
@@ -105,6 +109,11 @@ class Book(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def for_sale(self) -> bool:
+        """Whether a customer can buy it: on sale and priced."""
+        return self.is_active and self.price is not None
 
 
 class BookAuthor(models.Model):

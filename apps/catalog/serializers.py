@@ -53,8 +53,11 @@ class BookOutputSerializer(serializers.Serializer):
     language = serializers.CharField()
     format = serializers.CharField()
     pages = serializers.IntegerField(allow_null=True)
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, allow_null=True, help_text="Null: not for sale until staff price it."
+    )
     currency = serializers.CharField()
+    for_sale = serializers.BooleanField(help_text="Whether it can be added to a cart: on sale and priced.")
     stock = serializers.IntegerField()
     in_stock = serializers.SerializerMethodField()
     is_active = serializers.BooleanField()

@@ -258,7 +258,7 @@ def book_create(
     *,
     isbn: str,
     title: str,
-    price: Decimal,
+    price: Decimal | None,
     subtitle: str = "",
     slug: str = "",
     authors: Sequence[Author] = (),

@@ -102,7 +102,7 @@ def _cart_problems(lines: list[Any]) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for index, line in enumerate(lines):
         book = line.book
-        if not book.is_active:
+        if not book.for_sale:
             problems[f"lines.{index}"] = [f"“{book.title}” is no longer sold."]
         elif book.price != line.price_when_added:
             problems[f"lines.{index}"] = [
