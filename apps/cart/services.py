@@ -9,6 +9,7 @@ Every write retires the cart's cached summary once it commits.
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
@@ -48,8 +49,9 @@ def _check_quantity(quantity: int) -> None:
         )
 
 
-def _check_stock(book: Book, quantity: int, *, in_cart: int = 0) -> None:
-    if not book.for_sale:
+def _check_stock(book: Book, quantity: int, *, in_cart: int = 0) -> Decimal:
+    """Refuse what cannot be bought (not for sale, too many copies); return the book's price."""
+    if not book.for_sale or book.price is None:
         raise BookUnavailable("book", f"“{book.title}” is not for sale.")
     if quantity > MAX_LINE_QUANTITY:
         raise QuantityOutOfRange(
@@ -61,6 +63,7 @@ def _check_stock(book: Book, quantity: int, *, in_cart: int = 0) -> None:
         message = f"Only {book.stock} copies of “{book.title}” are in stock"
         message += f"; the cart already holds {in_cart}." if in_cart else "."
         raise InsufficientStock("quantity", message, available=book.stock)
+    return book.price
 
 
 def cart_create_anonymous() -> Cart:
@@ -93,13 +96,13 @@ def cart_item_add(*, cart: Cart, book_id: int, quantity: int) -> Cart:
         if book is None:
             raise BookUnavailable("book", f"No book with id {book_id}.")
         in_cart = book.in_cart or 0
-        _check_stock(book, in_cart + quantity, in_cart=in_cart)
+        price = _check_stock(book, in_cart + quantity, in_cart=in_cart)
         if book.line_id is not None:
             CartLine.objects.filter(pk=book.line_id).update(
-                quantity=in_cart + quantity, price_when_added=book.price, updated_at=timezone.now()
+                quantity=in_cart + quantity, price_when_added=price, updated_at=timezone.now()
             )
         else:
-            CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=book.price)
+            CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=price)
     return cart
 
 
@@ -122,9 +125,9 @@ def cart_item_update(*, cart: Cart, line_id: int, quantity: int) -> Cart:
     with transaction.atomic():
         _touch(cart)
         line = _locked_line(cart, line_id)
-        _check_stock(line.book, quantity)
+        price = _check_stock(line.book, quantity)
         line.quantity = quantity
-        line.price_when_added = line.book.price
+        line.price_when_added = price
         line.save(update_fields=["quantity", "price_when_added", "updated_at"])
     return cart
 

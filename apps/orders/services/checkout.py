@@ -98,6 +98,13 @@ def _idempotent_replay(*, user: User, key: str, request_hash: str) -> Order | No
     return record.order
 
 
+def _sale_price(book: Any) -> Decimal:
+    """The price of a book ``_cart_problems`` found for sale (priced)."""
+    if book.price is None:
+        raise CartChanged(f"“{book.title}” is no longer sold.")
+    return book.price
+
+
 def _cart_problems(lines: list[Any]) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for index, line in enumerate(lines):
@@ -202,7 +209,8 @@ def _order_create(
             "Some lines of your cart cannot be ordered as they are.",
             errors=problems,
         )
-    line_totals = [money(line.book.price * line.quantity) for line in lines]
+    prices = [_sale_price(line.book) for line in lines]
+    line_totals = [money(price * line.quantity) for price, line in zip(prices, lines, strict=True)]
     subtotal = sum(line_totals, Decimal("0.00"))
     shipping_total = shipping_for(books_total=subtotal)
     # Every amount is non-negative and at most the total, so the total alone decides.
@@ -244,7 +252,7 @@ def _order_create(
             book=line.book,
             title=line.book.title,
             isbn13=line.book.isbn13,
-            unit_price=line.book.price,
+            unit_price=_sale_price(line.book),
             quantity=line.quantity,
             line_total=line_total,
         )
