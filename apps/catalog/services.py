@@ -543,3 +543,22 @@ def book_cover_thumbnails_make(*, book_id: int) -> dict[str, str]:
         Book.objects.filter(pk=book_id, cover=cover_name).update(cover_thumbnails=thumbnails)
     catalog_version_bump()
     return thumbnails
+
+
+def book_cover_fetch(*, book_id: int, url: str) -> Book | None:
+    """Fetch the cover an import gave by URL and set it as an upload would be (the same checks
+    and thumbnails). A book gone, or one that has a cover already, is left alone; a URL or an
+    answer the shop refuses is logged and dropped (``imports.covers`` says which)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .imports.covers import CoverRefused, cover_download
+
+    book = Book.objects.filter(pk=book_id).first()
+    if book is None or book.cover:
+        return None
+    try:
+        content, name = cover_download(url)
+        return book_cover_set(book=book, upload=SimpleUploadedFile(name, content))
+    except (CoverRefused, InvalidCover) as error:
+        logger.warning("cover of book %s not fetched from %s: %s", book_id, url, error)
+        return None

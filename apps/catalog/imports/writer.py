@@ -1,0 +1,229 @@
+"""Upserting a batch of ``BookRecord``s by ISBN-13, in one transaction.
+
+A batch is written whole or not at all: a crash (or Ctrl-C) mid-file leaves the books of the
+batches before it, never half a book. Authors, publishers and categories are looked up in
+memory for the whole batch (one query each) and the missing ones created; books are created
+with ``bulk_create`` and changed with ``bulk_update``; the search document of the books that
+changed is rebuilt once per batch and the catalogue cache retired once. A field the file does
+not give (``None`` or empty in the record) is left as it is on an existing book. Covers given
+by URL are fetched after the commit, by a Celery task, never here.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.text import slugify
+
+from apps.categories.models import Category
+from apps.categories.services import category_create
+from bookstore.cache import catalog_version_bump
+
+from ..models import Author, Book, BookAuthor, BookFormat, Publisher
+from ..services import book_search_vector_refresh
+from .records import BookRecord
+
+# The fields a record sets directly on the book, when it gives them.
+SCALAR_FIELDS = (
+    "title",
+    "subtitle",
+    "publication_date",
+    "language",
+    "price",
+    "stock",
+    "description",
+    "pages",
+    "format",
+)
+
+
+@dataclass
+class BatchOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    covers: list[tuple[int, str]] = field(default_factory=list)  # (book id, URL) to fetch after commit
+
+
+def _slugs_free(model: type[Author] | type[Publisher], names: Iterable[str]) -> dict[str, str]:
+    """A free slug for each new name, unique among themselves and in the table (one query)."""
+    wanted = {name: slugify(name)[:200] or "x" for name in names}
+    pattern = r"^(" + "|".join(re.escape(base) for base in set(wanted.values())) + r")(-[0-9]+)?$"
+    taken = set(model.objects.filter(slug__regex=pattern).values_list("slug", flat=True))
+    slugs = {}
+    for name, base in wanted.items():
+        slug, suffix = base, 2
+        while slug in taken:
+            slug, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(slug)
+        slugs[name] = slug
+    return slugs
+
+
+def _named(model: type[Author] | type[Publisher], names: set[str]) -> dict[str, Any]:
+    """The rows of ``model`` called ``names`` (case-insensitive), the missing ones created."""
+    if not names:
+        return {}
+    found: dict[str, Any] = {}
+    lowered = {name.lower(): name for name in names}
+    for row in model.objects.filter(name__in=list(names)):
+        found.setdefault(row.name.lower(), row)
+    missing = [name for key, name in lowered.items() if key not in found]
+    if missing:
+        slugs = _slugs_free(model, missing)
+        for row in model.objects.bulk_create([model(name=name, slug=slugs[name]) for name in missing]):
+            found[row.name.lower()] = row
+    return {name: found[name.lower()] for name in names}
+
+
+def categories_by_path(paths: set[str]) -> dict[str, Category]:
+    """The category each ``Parent > Child`` path names (names compared case-insensitively), the
+    missing ones created through the categories service (which keeps the tree's paths)."""
+    if not paths:
+        return {}
+    tree = list(Category.objects.all())
+    by_parent_name = {(c.parent_id, c.name.strip().lower()): c for c in tree}
+    resolved: dict[str, Category] = {}
+    for path in sorted(paths):
+        parent: Category | None = None
+        for name in [part.strip() for part in path.split(">") if part.strip()]:
+            key = (parent.pk if parent else None, name.lower())
+            node = by_parent_name.get(key)
+            if node is None:
+                node = category_create(name=name, parent=parent)
+                by_parent_name[key] = node
+            parent = node
+        if parent is not None:
+            resolved[path] = parent
+    return resolved
+
+
+def _values(record: BookRecord) -> dict[str, Any]:
+    """The scalar fields the record gives (None and "" mean "not given")."""
+    values = {name: getattr(record, name) for name in SCALAR_FIELDS}
+    given = {name: value for name, value in values.items() if value not in (None, "")}
+    if "format" in given and given["format"] not in BookFormat.values:
+        del given["format"]
+    # A record always says whether the book has a price: None is "not for sale" (never a
+    # price kept from before: the file is the catalogue's source).
+    given["price"] = record.price
+    return given
+
+
+def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) -> BatchOutcome:
+    """Upsert ``records`` (one per ISBN-13: the runner merged duplicates) in one transaction.
+
+    Running the same batch twice changes nothing the second time (every book ``unchanged``).
+    ``dry_run`` computes the same outcome and rolls everything back.
+    """
+    outcome = BatchOutcome()
+    with transaction.atomic():
+        existing = Book.objects.in_bulk([r.isbn13 for r in records], field_name="isbn13")
+        authors = _named(Author, {name for r in records for name in r.authors})
+        publishers = _named(Publisher, {r.publisher for r in records if r.publisher})
+        categories = categories_by_path({path for r in records for path in r.categories})
+        current_authors: dict[int, list[int]] = {}
+        current_categories: dict[int, set[int]] = {}
+        if existing:
+            ids = [book.pk for book in existing.values()]
+            for link in BookAuthor.objects.filter(book_id__in=ids).order_by("book_id", "position"):
+                current_authors.setdefault(link.book_id, []).append(link.author_id)
+            through = Book.categories.through
+            for book_id, category_id in through.objects.filter(book_id__in=ids).values_list(
+                "book_id", "category_id"
+            ):
+                current_categories.setdefault(book_id, set()).add(category_id)
+
+        new_books: list[tuple[Book, BookRecord]] = []
+        changed: list[Book] = []
+        changed_fields: set[str] = set()
+        author_sets: dict[str, list[int]] = {}
+        category_sets: dict[str, set[int]] = {}
+        for record in records:
+            book = existing.get(record.isbn13)
+            wanted_authors = [authors[name].pk for name in dict.fromkeys(record.authors)]
+            wanted_categories = {categories[path].pk for path in record.categories if path in categories}
+            if record.withdrawn:
+                if book is not None and book.is_active:
+                    book.is_active = False
+                    changed.append(book)
+                    changed_fields.add("is_active")
+                    outcome.withdrawn += 1
+                else:
+                    outcome.unchanged += 1
+                continue
+            values = _values(record)
+            if record.publisher:
+                values["publisher_id"] = publishers[record.publisher].pk
+            if book is None:
+                book = Book(
+                    isbn13=record.isbn13,
+                    slug=f"{slugify(record.title)[:290].strip('-') or 'book'}-{record.isbn13}",
+                    currency=settings.SHOP_CURRENCY,
+                    **{"stock": 0, **values},
+                )
+                new_books.append((book, record))
+                author_sets[record.isbn13] = wanted_authors
+                category_sets[record.isbn13] = wanted_categories
+                continue
+            differs = [name for name, value in values.items() if getattr(book, name) != value]
+            for name in differs:
+                setattr(book, name, values[name])
+            links_differ = bool(record.authors) and current_authors.get(book.pk, []) != wanted_authors
+            categories_differ = (
+                bool(record.categories) and current_categories.get(book.pk, set()) != wanted_categories
+            )
+            if links_differ:
+                author_sets[record.isbn13] = wanted_authors
+            if categories_differ:
+                category_sets[record.isbn13] = wanted_categories
+            if differs or links_differ or categories_differ:
+                outcome.updated += 1
+                if differs:
+                    changed.append(book)
+                    changed_fields.update(differs)
+            else:
+                outcome.unchanged += 1
+            if record.cover_url and not book.cover:
+                outcome.covers.append((book.pk, record.cover_url))
+
+        created = Book.objects.bulk_create([book for book, _ in new_books])
+        outcome.created = len(created)
+        for book, record in new_books:
+            if record.cover_url:
+                outcome.covers.append((book.pk, record.cover_url))
+        if changed:
+            Book.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=500)
+        by_isbn = {book.isbn13: book for book in [*existing.values(), *created]}
+        if author_sets:
+            ids = [by_isbn[isbn].pk for isbn in author_sets]
+            BookAuthor.objects.filter(book_id__in=ids).delete()
+            BookAuthor.objects.bulk_create(
+                BookAuthor(book_id=by_isbn[isbn].pk, author_id=author_id, position=position)
+                for isbn, author_ids in author_sets.items()
+                for position, author_id in enumerate(author_ids)
+            )
+        if category_sets:
+            through = Book.categories.through
+            ids = [by_isbn[isbn].pk for isbn in category_sets]
+            through.objects.filter(book_id__in=ids).delete()
+            through.objects.bulk_create(
+                through(book_id=by_isbn[isbn].pk, category_id=category_id)
+                for isbn, category_ids in category_sets.items()
+                for category_id in category_ids
+            )
+        touched = {book.pk for book in changed} | {
+            by_isbn[isbn].pk for isbn in [*author_sets, *category_sets]
+        }
+        touched |= {book.pk for book in created}
+        book_search_vector_refresh(book_ids=sorted(touched))
+        if dry_run:
+            transaction.set_rollback(True)
+            outcome.covers.clear()
+        elif touched:
+            catalog_version_bump()
+    return outcome
