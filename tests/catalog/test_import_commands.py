@@ -1,0 +1,140 @@
+"""The import commands as an operator runs them: summaries, idempotence, dry run, strict, the
+reject report, files that cannot be read, and Ctrl-C leaving whole batches only."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from apps.catalog.models import Book
+from tests.services import requires_postgres
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = "isbn;titre;auteur;prix;stock\n"
+
+
+def isbn13(n: int) -> str:
+    body = f"978{n:09d}"
+    return body + str((10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10)
+
+
+def csv_file(tmp_path: Path, rows: list[str], name: str = "livres.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    return path
+
+
+def good(n: int) -> str:
+    return f"{isbn13(n)};Livre {n};Victor Hugo;12,90 €;3\n"
+
+
+def run(command: str, *args) -> str:
+    out = StringIO()
+    call_command(command, *map(str, args), stdout=out)
+    return out.getvalue()
+
+
+def test_import_books_twice_creates_nothing_the_second_time(tmp_path):
+    path = csv_file(tmp_path, [good(n) for n in range(1, 6)])
+
+    first, second = run("import_books", path), run("import_books", path)
+
+    assert "5 created, 0 updated, 0 unchanged" in first
+    assert "0 created, 0 updated, 5 unchanged" in second
+    assert Book.objects.filter(isbn13=isbn13(3), title="Livre 3").exists()
+
+
+def test_a_dry_run_writes_nothing(tmp_path):
+    out = run("import_books", csv_file(tmp_path, [good(1), good(2)]), "--dry-run")
+
+    assert "dry run (nothing written): 2 rows" in out
+    assert "2 created" in out
+    assert not Book.objects.exists()
+
+
+def test_bad_rows_are_reported_with_their_lines_and_the_good_ones_imported(tmp_path):
+    path = csv_file(tmp_path, [good(1), "9780000000001;Faux;X;10;1\n", good(2), ";Sans ISBN;X;10;1\n"])
+    report = tmp_path / "rejets.csv"
+
+    out = run("import_books", path, "--report", report)
+
+    assert "2 created" in out
+    assert "rejected line 3: isbn:" in out
+    assert "rejected line 5: isbn: No ISBN." in out
+    lines = report.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "source,field,reason,value"
+    assert [line.split(",")[0] for line in lines[1:]] == ["line 3", "line 5"]
+
+
+def test_strict_refuses_the_whole_file(tmp_path):
+    path = csv_file(tmp_path, [good(1), ";Sans ISBN;X;10;1\n"])
+
+    with pytest.raises(CommandError, match="--strict: 1 bad row"):
+        run("import_books", path, "--strict")
+    assert not Book.objects.exists()
+
+
+def test_a_file_not_in_its_encoding_is_refused_naming_the_line_and_nothing_is_imported(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + good(1) + good(2)).encode() + f"{isbn13(3)};Élan;X;1;1\n".encode("latin-1"))
+
+    with pytest.raises(CommandError, match="line 4"):
+        run("import_books", path)
+    assert not Book.objects.exists()
+    assert "3 created" in run("import_books", path, "--encoding", "latin-1")
+
+
+def test_import_onix_reads_the_feed_and_a_delete_notice_withdraws(tmp_path):
+    out = run("import_onix", DATA / "onix" / "reference_3.0.xml")
+
+    assert "created" in out
+    assert Book.objects.exists()
+    again = run("import_onix", DATA / "onix" / "reference_3.0.xml")
+    assert " 0 created" in again
+
+
+def test_a_feed_that_is_not_well_formed_ends_with_a_clear_message(tmp_path):
+    with pytest.raises(CommandError, match="not well-formed XML at line"):
+        run("import_onix", DATA / "onix" / "not_well_formed.xml")
+
+
+@requires_postgres  # the import runs in a process of its own, which must see the test database
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_mid_file_leaves_whole_batches_only(tmp_path):
+    path = csv_file(tmp_path, [good(n) for n in range(1, 40_001)])
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    env = {**os.environ, "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "import_books", str(path), "--batch-size", "500"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while Book.objects.count() < 1000 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    imported = Book.objects.count()
+    assert process.returncode != 0, out
+    assert "Interrupted" in out + err
+    assert 0 < imported < 40_000
+    assert imported % 500 == 0, imported  # whole batches, never part of one
