@@ -83,3 +83,17 @@ class RatingDistributionSerializer(serializers.Serializer):
 class VoteOutputSerializer(serializers.Serializer):
     helpful_count = serializers.IntegerField()
     voted = serializers.BooleanField()
+
+
+class BookReviewPageSerializer(serializers.Serializer):
+    """A page of a book's reviews, with the book's rating and its distribution per star."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReviewOutputSerializer(many=True)
+    rating_average = serializers.DecimalField(max_digits=3, decimal_places=2)
+    rating_count = serializers.IntegerField()
+    distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text='Visible reviews per star: {"5": 12, "4": 3, …, "1": 0}.'
+    )

@@ -13,11 +13,13 @@ from rest_framework.response import Response
 from apps.catalog import selectors as catalog_selectors
 from bookstore.api.pagination import PageNumberPagination
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
+from bookstore.api.schema import invalid_input
 from bookstore.api.serializers import ProblemSerializer
 
 from . import selectors, services
 from .models import Review, ReviewStatus
 from .serializers import (
+    BookReviewPageSerializer,
     ModerationInputSerializer,
     OwnReviewOutputSerializer,
     ReviewInputSerializer,
@@ -40,6 +42,13 @@ ORDERING = OpenApiParameter(
     description="`newest` (the default), `oldest`, `-rating` (best first), `rating`, "
     "`helpful` (most votes first).",
 )
+PAGE = OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, description="Page number, from 1.")
+PAGE_SIZE = OpenApiParameter(
+    "page_size",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description="Reviews per page (10 by default, 50 at most).",
+)
 NOT_FOUND = {(404, PROBLEM): OpenApiResponse(ProblemSerializer, description="No such review, or not yours.")}
 
 
@@ -57,26 +66,6 @@ class BookReviewPagination(ReviewPagination):
         response = super().get_paginated_response(data)
         response.data.update(self.rating or {})
         return response
-
-    def get_paginated_response_schema(self, schema):
-        schema = super().get_paginated_response_schema(schema)
-        schema["properties"].update(
-            {
-                "rating_average": {
-                    "type": "string",
-                    "format": "decimal",
-                    "pattern": r"^-?\d{0,1}(?:\.\d{0,2})?$",
-                },
-                "rating_count": {"type": "integer"},
-                "distribution": {
-                    "type": "object",
-                    "additionalProperties": {"type": "integer"},
-                    "description": 'Visible reviews per star: {"5": 12, "4": 3, …, "1": 0}.',
-                },
-            }
-        )
-        schema["required"] = [*schema.get("required", []), "rating_average", "rating_count", "distribution"]
-        return schema
 
 
 def _rating(distribution: dict[int, int]) -> dict:
@@ -99,7 +88,15 @@ class BookReviewsView(generics.GenericAPIView):
     queryset = Review.objects.none()
 
     @extend_schema(
-        summary="A book's published reviews, with its rating distribution", parameters=[BOOK, ORDERING]
+        summary="A book's published reviews, with its rating distribution",
+        parameters=[BOOK, ORDERING, PAGE, PAGE_SIZE],
+        responses={
+            200: BookReviewPageSerializer,
+            **invalid_input(f"`errors.ordering`: not one of {', '.join(selectors.ORDERINGS)}."),
+            (404, PROBLEM): OpenApiResponse(
+                ProblemSerializer, description="No such book, or a page past the last."
+            ),
+        },
     )
     def get(self, request: Request, book: str) -> Response:
         book_id = catalog_selectors.book_id_get(key=book)
