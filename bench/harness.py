@@ -165,14 +165,22 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
-    """Serve the shop with gunicorn on 127.0.0.1 for the block; yield its port."""
+def gunicorn(
+    env: dict[str, str], workers: int, *, args: Sequence[str] = (), log: Path | None = None
+) -> Iterator[int]:
+    """Serve the shop with gunicorn on 127.0.0.1 for the block; yield its port.
+
+    ``args`` go before the application's (``("-c", "python:bookstore.gunicorn_conf")`` serves
+    it as the container does); ``log`` receives gunicorn's output instead of the terminal.
+    """
     port = free_port()
     # A SIGTERM to the script becomes SystemExit, so the finally below still stops gunicorn.
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    output = log.open("w") if log is not None else None
     process = subprocess.Popen(  # noqa: S603 (our own virtualenv's gunicorn)
         [
             str(Path(PYTHON).with_name("gunicorn")),
+            *args,
             "bookstore.wsgi",
             "--bind",
             f"{HOST}:{port}",
@@ -183,6 +191,8 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
         ],
         cwd=ROOT,
         env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
     try:
         wait_for(port, process)
@@ -190,6 +200,8 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
     finally:
         _stop(process)
         signal.signal(signal.SIGTERM, previous)
+        if output is not None:
+            output.close()
 
 
 def connect(port: int) -> http.client.HTTPConnection:

@@ -8,23 +8,16 @@ error must be problem details. Bounded (a few examples per operation) and derand
 failure is found again on the next run.
 """
 
-import json
-
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from bookstore.wsgi import application
 from tests.catalog.conftest import catalogue, tree  # noqa: F401  (shared fixtures)
+from tests.fuzzing import CHECKS  # the checks of the live fuzzing too (test_api_fuzz_live.py)
 
 ADDRESS = {
     "kind": "shipping",
@@ -34,29 +27,6 @@ ADDRESS = {
     "city": "Paris",
     "country": "FR",
 }
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
-
-
-def problem_details(ctx, response, case) -> None:
-    """An error answer is ``application/problem+json`` with the problem fields and its status."""
-    if response.status_code < 400:
-        return
-    content_type = response.headers.get("content-type", [""])[0]
-    assert content_type.startswith("application/problem+json"), (
-        f"{case.method} {case.formatted_path} answered {response.status_code} as {content_type!r}"
-    )
-    body = json.loads(response.content)
-    assert set(body) >= PROBLEM_KEYS, body
-    assert body["status"] == response.status_code, body
-
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    problem_details,
-]
 
 
 @pytest.fixture

@@ -1,0 +1,189 @@
+"""Schemathesis against the live shop: every operation, read or write, answers as its schema says.
+
+gunicorn serves the test database on a spare port, run as in the container
+(``-c python:bookstore.gunicorn_conf``), and the schema is the one it serves at ``/api/schema/``.
+
+- Every operation (but the webhooks, see tests/fuzzing.py) gets a few generated requests, valid
+  and invalid (bodies, query strings, path parameters), each sent over HTTP as an anonymous
+  visitor, a customer and a member of staff (JWT from ``POST /api/v1/auth/token/``).
+- Schemathesis's stateful testing chains operations over the links it infers from the schema
+  (``POST /me/addresses/`` → ``GET``/``PATCH``/``DELETE /me/addresses/{id}/``, ``GET /orders/``
+  → ``POST /orders/{number}/cancel/``, …), once per user.
+
+The checks are those of tests/core/test_api_fuzz.py: no 5xx, a documented status and content
+type, a body matching its schema, an error as problem details. Writes are real; each test starts
+from the same data (``tests.fuzzing.seed_shop``), committed so that gunicorn sees it and flushed
+after. Bounded (25 generated requests per operation, 30 scenarios per user: about a minute and
+a half) and derandomized, so a failure is found again on the next run; it is reported with the
+curl of its shortest request. The longer run is ``bench/fuzz.py``.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+from django.db import connection
+from django.test import override_settings
+from hypothesis import HealthCheck, settings
+
+from bookstore import settings as project_settings
+from tests.fuzzing import (
+    PASSWORD,
+    USERS,
+    Run,
+    fuzz_operation,
+    live_schema,
+    log_in,
+    operations,
+    run_scenarios,
+    seed_shop,
+)
+from tests.services import requires_postgres, requires_redis
+
+from .test_database_outage import ROOT, spare_port
+
+pytestmark = [
+    requires_postgres,
+    requires_redis,
+    # gunicorn is another process: the data must be committed to be seen there.
+    pytest.mark.django_db(transaction=True),
+]
+
+BOOT_SECONDS = 30
+FUZZ = settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+STATEFUL = settings(FUZZ, max_examples=30, stateful_step_count=8)
+
+
+class Server(NamedTuple):
+    url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
+    """gunicorn serving the test database and the test's Redis database."""
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    port = spare_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # The cache this process clears before each test (tests/conftest.py).
+        "REDIS_URL": django_settings.CACHES["default"]["LOCATION"],
+        "CELERY_BROKER_URL": "memory://",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        # Every request comes from one address, and a run logs in more than ten times a minute:
+        # the per-client rate limits would answer 429 (documented, so passing) instead of
+        # reaching the views. They still run, at a rate this client never reaches.
+        "THROTTLE_ANON": "1000000/min",
+        "THROTTLE_USER": "1000000/min",
+        "THROTTLE_AUTH": "1000000/min",
+    }
+    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed command
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:bookstore.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "bookstore.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + BOOT_SECONDS
+            while True:
+                try:
+                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
+                    break
+                except requests.RequestException:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError(
+                            f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"
+                        ) from None
+                    time.sleep(0.2)
+            yield Server(base, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def schema(server):
+    return live_schema(server.url)
+
+
+@pytest.fixture
+def callers(server, db) -> dict[str, dict[str, str]]:
+    """The known data, and the request headers of an anonymous visitor, its customer and its
+    member of staff, logged in at the live server."""
+    # The tests hash passwords with MD5 (tests/conftest.py), which the server does not accept.
+    with override_settings(PASSWORD_HASHERS=project_settings.PASSWORD_HASHERS):
+        emails = seed_shop()
+    headers = {"anonymous": {}}
+    for who in ("customer", "staff"):
+        headers[who] = log_in(server.url, emails[who], PASSWORD)
+    return headers
+
+
+def failed(run: Run, server: Server) -> None:
+    pytest.fail(
+        f"{len(run.groups())} failures (gunicorn's log: {server.log}):\n\n{run.report()}", pytrace=False
+    )
+
+
+def test_every_operation_answers_as_its_schema_says(server, schema, callers):
+    run = Run()
+    fuzzed = operations(schema)
+    for operation in fuzzed:
+        fuzz_operation(operation, callers, FUZZ, run)
+
+    if run.failures:
+        failed(run, server)
+    everything = operations(live_schema(server.url, all_operations=True))
+    assert {op.label for op in everything} - {op.label for op in fuzzed} == {
+        "POST /api/v1/payments/webhooks/{provider}/"
+    }
+    unsent = [(op.label, who) for op in fuzzed for who in USERS if not run.calls[(op.label, who)]]
+    assert not unsent
+
+
+@pytest.mark.parametrize("who", USERS)
+def test_linked_operations_answer_as_their_schema_says(server, schema, callers, who):
+    run = Run()
+
+    run_scenarios(schema, who, callers[who], STATEFUL, run)
+
+    if run.failures:
+        failed(run, server)
+    assert run.scenarios[who] >= STATEFUL.max_examples
+    # The scenarios went past their first step: links were followed.
+    assert sum(run.steps.values()) > 2 * run.scenarios[who]
