@@ -130,3 +130,27 @@ def test_an_interruption_leaves_whole_batches_only():
     assert summary.interrupted
     assert Book.objects.count() == 15  # three whole batches of five; the fourth rolled back
     assert summary.batches == 3
+
+
+def test_an_author_written_in_another_case_is_the_same_author():
+    run([record(1, authors=("Victor Hugo",))])
+
+    run([record(2, authors=("VICTOR HUGO",))])
+
+    assert Author.objects.count() == 1
+    assert Book.objects.get(isbn13=_isbn13(2)).book_authors.get().author.name == "Victor Hugo"
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_log_gets_plain_lines(monkeypatch):
+    from apps.catalog.imports import runner
+
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.0)
+    plain = io.StringIO()
+    import_run(read=lambda: [record(1), record(2)], out=plain, label="livres.csv", interactive=False)
+    bar = io.StringIO()
+    import_run(read=lambda: [record(3)], out=bar, label="livres.csv", interactive=True)
+
+    assert "livres.csv: 1 rows" in plain.getvalue()
+    assert "rejected" in plain.getvalue()
+    assert "livres.csv: 1 rows" in bar.getvalue()
+    assert "\x1b[" in bar.getvalue()  # drawn in place, with the terminal's control codes

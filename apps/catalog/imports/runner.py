@@ -85,14 +85,17 @@ class _Progress:
         self.out, self.label, self.started, self.last = out, label, time.monotonic(), 0.0
         self.bar = None
         if interactive:
-            try:
-                from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-                self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-                self.bar.start()
-                self.task = self.bar.add_task(label)
-            except ImportError:  # plain lines then
-                self.bar = None
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(file=out, force_terminal=True),
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(label)
 
     def update(self, summary: ImportSummary) -> None:
         elapsed = time.monotonic() - self.started

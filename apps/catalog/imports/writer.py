@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils.text import slugify
 
 from apps.categories.models import Category
@@ -70,7 +71,7 @@ def _named(model: type[Author] | type[Publisher], names: set[str]) -> dict[str, 
         return {}
     found: dict[str, Any] = {}
     lowered = {name.lower(): name for name in names}
-    for row in model.objects.filter(name__in=list(names)):
+    for row in model.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(lowered)).order_by("pk"):
         found.setdefault(row.name.lower(), row)
     missing = [name for key, name in lowered.items() if key not in found]
     if missing:
