@@ -8,9 +8,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db import connection
-
 from bookstore.celery import app as celery_app
+from tests.servers import stop, the_test_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,10 +32,9 @@ def celery_worker(
     overrides do not reach it). The tasks it enqueues itself go to ``queue`` too."""
     mail_dir, log_path = folder / "mail", folder / "worker.log"
     mail_dir.mkdir()
-    db = connection.settings_dict
     worker_env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": the_test_database_url(),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -50,9 +48,4 @@ def celery_worker(
         try:
             yield mail_dir, log_path
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=20)

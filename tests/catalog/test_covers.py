@@ -1,7 +1,6 @@
 """Cover upload stored in S3 through django-storages, against moto's S3 server."""
 
 import io
-import socket
 import subprocess
 import time
 import urllib.request
@@ -16,6 +15,7 @@ from django.test import override_settings
 from PIL import Image
 
 from apps.catalog.models import Book
+from tests.servers import spare_port, stop
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +23,10 @@ BUCKET = "covers-test"
 KEYS = {"access_key": "testing", "secret_key": "testing"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_s3():
     """A local S3 (moto's server) for the whole session; stopped at the end."""
-    port = _free_port()
+    port = spare_port()
     executable = Path(__import__("sys").executable).with_name("moto_server")
     process = subprocess.Popen(  # noqa: S603 (our own virtualenv's executable)
         [str(executable), "-H", "127.0.0.1", "-p", str(port)],
@@ -51,8 +45,7 @@ def moto_s3():
                 raise RuntimeError("moto_server did not start") from None
             time.sleep(0.2)
     yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from apps.catalog.models import Book
+from tests.factories import _isbn13 as isbn13
+from tests.servers import the_test_database_url
 from tests.services import requires_postgres
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +22,6 @@ pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "isbn;titre;auteur;prix;stock\n"
-
-
-def isbn13(n: int) -> str:
-    body = f"978{n:09d}"
-    return body + str((10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10)
 
 
 def csv_file(tmp_path: Path, rows: list[str], name: str = "livres.csv") -> Path:
@@ -112,9 +108,7 @@ def test_a_feed_that_is_not_well_formed_ends_with_a_clear_message(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_mid_file_leaves_whole_batches_only(tmp_path):
     path = csv_file(tmp_path, [good(n) for n in range(1, 40_001)])
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    env = {**os.environ, "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    env = {**os.environ, "DATABASE_URL": the_test_database_url()}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", "import_books", str(path), "--batch-size", "500"],
         cwd=ROOT,

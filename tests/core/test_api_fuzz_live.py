@@ -18,18 +18,12 @@ a half) and derandomized, so a failure is found again on the next run; it is rep
 curl of its shortest request. The longer run is ``bench/fuzz.py``.
 """
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-import requests
 from django.conf import settings as django_settings
-from django.db import connection
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 
@@ -45,9 +39,8 @@ from tests.fuzzing import (
     run_scenarios,
     seed_shop,
 )
+from tests.servers import gunicorn, the_test_database_url
 from tests.services import requires_postgres, requires_redis
-
-from .test_database_outage import ROOT, spare_port
 
 pytestmark = [
     requires_postgres,
@@ -75,16 +68,11 @@ class Server(NamedTuple):
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
     """gunicorn serving the test database and the test's Redis database."""
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    port = spare_port()
     env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": the_test_database_url(),
         # The cache this process clears before each test (tests/conftest.py).
         "REDIS_URL": django_settings.CACHES["default"]["LOCATION"],
         "CELERY_BROKER_URL": "memory://",
-        "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
@@ -96,44 +84,8 @@ def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
         "THROTTLE_AUTH": "1000000/min",
     }
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "python:bookstore.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "bookstore.wsgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + BOOT_SECONDS
-            while True:
-                try:
-                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
-                    break
-                except requests.RequestException:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError(
-                            f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"
-                        ) from None
-                    time.sleep(0.2)
-            yield Server(base, log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with gunicorn(env, log_path, boot_seconds=BOOT_SECONDS) as base:
+        yield Server(base, log_path)
 
 
 @pytest.fixture(scope="module")

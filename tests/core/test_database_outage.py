@@ -4,24 +4,14 @@ The test runs gunicorn against a listener of its own that accepts and then stays
 shared PostgreSQL is never touched.
 """
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def spare_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers import gunicorn
 
 
 @pytest.fixture(scope="module")
@@ -57,54 +47,16 @@ def silent_database():
 @pytest.fixture(scope="module")
 def shop_on_a_silent_database(silent_database, tmp_path_factory):
     """gunicorn serving the shop with the silent listener as its database (one for the module)."""
-    port = spare_port()
     env = {
-        **os.environ,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{silent_database}/bookstore",
         "DB_CONNECT_TIMEOUT": "2",
         "CONN_MAX_AGE": "0",
         "CELERY_BROKER_URL": "memory://",
+        "WEB_CONCURRENCY": "2",
+        "REDIS_URL": None,
     }
-    env.pop("REDIS_URL", None)
-    with (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "bookstore.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "30",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    # /healthz needs no database: it answers once a worker has booted.
-                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
-                    break
-                except requests.RequestException:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with gunicorn(env, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as base:
+        yield base
 
 
 def timed(url: str) -> tuple[requests.Response, float]:

@@ -4,58 +4,18 @@ page quoting the input. gunicorn runs here as in the container, with bookstore/g
 """
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
-import requests
 
-from .test_database_outage import ROOT, spare_port
+from tests.servers import gunicorn
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    port = spare_port()
-    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "CELERY_BROKER_URL": "memory://"}
-    with (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "python:bookstore.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "bookstore.wsgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
-                    break
-                except requests.RequestException:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            yield port
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    env = {"WEB_CONCURRENCY": "1", "CELERY_BROKER_URL": "memory://"}
+    with gunicorn(env, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -14,15 +14,10 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from tests.factories import BookFactory
+from tests.servers import spare_port, stop
 from tests.services import requires_redis
 
 pytestmark = [requires_redis, pytest.mark.django_db]
-
-
-def spare_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class OwnRedis:
@@ -57,8 +52,7 @@ class OwnRedis:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+            stop(self.process)
             self.process = None
 
 

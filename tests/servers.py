@@ -1,0 +1,81 @@
+"""Processes the tests start on this machine: spare ports, gunicorn serving the shop as the
+container does, and stopping what was started whatever happens."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spare_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """Terminate ``process``, killing it if it does not end within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def the_test_database_url() -> str:
+    """The test database's URL, for a process of its own (a server, a worker, a command)."""
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@contextmanager
+def gunicorn(env: Mapping[str, str | None], log_path: Path, *, boot_seconds: float = 30) -> Iterator[str]:
+    """gunicorn with the shop's configuration (``bookstore/gunicorn_conf.py``) on a spare port;
+    yields its base URL once ``/healthz`` answers (it needs no database). ``env`` is laid over
+    this process's environment; a ``None`` value removes the variable."""
+    port = spare_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed command
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:bookstore.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "bookstore.wsgi:application",
+            ],
+            cwd=ROOT,
+            env={k: v for k, v in {**os.environ, "PORT": str(port), **env}.items() if v is not None},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + boot_seconds
+            while True:
+                try:
+                    requests.get(f"{base}/healthz", timeout=2).raise_for_status()
+                    break
+                except requests.RequestException:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        tail = log_path.read_text()[-3000:]
+                        raise RuntimeError(f"gunicorn did not start:\n{tail}") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            stop(process)
