@@ -21,21 +21,37 @@ from rest_framework.response import Response
 VERSION_KEY = "catalog:version"
 
 
-def catalog_version() -> str:
-    version = cache.get(VERSION_KEY)
+def _generation(key: str, known: str | None = None) -> str:
+    """The generation stored at ``key`` (``known`` when the caller has just read it), made now
+    if there is none: ``add()`` keeps a generation another process has just set."""
+    version = known if known is not None else cache.get(key)
     if version is None:
         version = uuid.uuid4().hex
-        # add() keeps a generation another process has just set.
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
+        if not cache.add(key, version, timeout=None):
+            version = cache.get(key, version)
     return version
 
 
+def _bump_on_commit(keys: Iterable[str]) -> None:
+    keys = list(keys)
+    transaction.on_commit(
+        lambda: cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None), robust=True
+    )
+
+
+def catalog_version() -> str:
+    return _generation(VERSION_KEY)
+
+
 def catalog_version_bump() -> None:
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None), robust=True)
+    _bump_on_commit([VERSION_KEY])
 
 
 SCOPE_KEY_PREFIX = "catalog:scope"
+
+
+def _scope_key(scope: str) -> str:
+    return f"{SCOPE_KEY_PREFIX}:{scope}"
 
 
 def scope_version(scope: str) -> str:
@@ -44,25 +60,21 @@ def scope_version(scope: str) -> str:
     A write that changes only that part (a review changes its book's rating) bumps it instead
     of the whole catalogue's generation, so the other cached reads live on.
     """
-    key = f"{SCOPE_KEY_PREFIX}:{scope}"
-    version = cache.get(key)
-    if version is None:
-        version = uuid.uuid4().hex
-        if not cache.add(key, version, timeout=None):
-            version = cache.get(key, version)
-    return version
+    return _generation(_scope_key(scope))
 
 
 def scope_versions_bump(scopes: Iterable[str]) -> None:
-    keys = [f"{SCOPE_KEY_PREFIX}:{scope}" for scope in scopes]
-    transaction.on_commit(
-        lambda: cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None), robust=True
-    )
+    _bump_on_commit(_scope_key(scope) for scope in scopes)
 
 
 def versions_key(scope: str | None) -> str:
-    """The catalogue's generation, and the scope's when there is one, for a cache key."""
-    return f"{catalog_version()}:{scope_version(scope)}" if scope else catalog_version()
+    """The catalogue's generation, and the scope's when there is one (read in one round
+    trip), for a cache key."""
+    if not scope:
+        return catalog_version()
+    keys = [VERSION_KEY, _scope_key(scope)]
+    found = cache.get_many(keys)
+    return ":".join(_generation(key, found.get(key)) for key in keys)
 
 
 READ_KEY_PREFIX = "catalog:read"
