@@ -1,5 +1,9 @@
 """Reads of reviews: a book's published reviews with their distribution, a customer's own."""
 
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, QuerySet
 
 from apps.accounts.models import User
@@ -29,8 +33,25 @@ def review_list_for_book(*, book_id: int, ordering: str = DEFAULT_ORDERING) -> Q
     )
 
 
-def review_distribution(*, book_id: int) -> dict[int, int]:
-    """How many visible reviews give each star, 1 to 5 (zeros included), in one query."""
+@dataclass(frozen=True)
+class Rating:
+    """A book's rating as its visible reviews make it."""
+
+    count: int
+    average: Decimal  # two places; 0.00 without a review
+    distribution: dict[int, int]  # stars → reviews, 5 to 1, zeros included
+
+
+def rating_mean(total: Decimal | int | float | None, count: int) -> Decimal:
+    """``total / count`` to two places, half up (0.00 for no review): the one rounding of a
+    rating, stored or shown."""
+    if not count or total is None:
+        return Decimal("0.00")
+    return (Decimal(str(total)) / count).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def review_rating(*, book_id: int) -> Rating:
+    """The count, mean and distribution of a book's visible reviews, in one query."""
     counts = dict(
         Review.objects.visible()
         .filter(book_id=book_id)
@@ -39,7 +60,23 @@ def review_distribution(*, book_id: int) -> dict[int, int]:
         .order_by()
         .values_list("rating", "count")
     )
-    return {stars: counts.get(stars, 0) for stars in range(RATING_MAX, RATING_MIN - 1, -1)}
+    distribution = {stars: counts.get(stars, 0) for stars in range(RATING_MAX, RATING_MIN - 1, -1)}
+    count = sum(distribution.values())
+    total = sum(stars * n for stars, n in distribution.items())
+    return Rating(count=count, average=rating_mean(total, count), distribution=distribution)
+
+
+def review_get_for_reader(*, user: User | AnonymousUser, review_id: int) -> tuple[Review, bool]:
+    """A review as ``user`` may read it, and whether they read it whole (its state and the
+    moderator's reason): staff any review, the author their own whatever its state, anyone
+    else a visible one (else ``ReviewNotFound``)."""
+    if user.is_authenticated and user.is_staff:
+        return review_get(review_id=review_id), True
+    if user.is_authenticated:
+        own = Review.objects.filter(user=user, pk=review_id).select_related("user", "book").first()
+        if own is not None:
+            return own, True
+    return review_get_visible(review_id=review_id), False
 
 
 def review_list_for_user(*, user: User) -> QuerySet[Review]:

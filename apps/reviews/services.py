@@ -14,13 +14,13 @@ transaction with an ``F()`` expression, so a vote sent twice counts once.
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, F
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -32,12 +32,12 @@ from bookstore.mail import email_send
 
 from .exceptions import InvalidModeration, OwnReviewVote, ReviewExists
 from .models import REASON_MAX_LENGTH, Review, ReviewStatus, ReviewVote
+from .selectors import rating_mean, review_rating
 
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = ("rating", "title", "body")
 MY_REVIEWS_PATH = "/accounts/reviews/"
-TWO_PLACES = Decimal("0.01")
 
 
 class ModerationAction:
@@ -52,12 +52,8 @@ class ModerationAction:
 
 
 def _rating_of(book_id: int) -> tuple[int, Decimal]:
-    totals = (
-        Review.objects.visible().filter(book_id=book_id).aggregate(count=Count("pk"), average=Avg("rating"))
-    )
-    count = totals["count"]
-    average = Decimal(totals["average"] or 0).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-    return count, average
+    rating = review_rating(book_id=book_id)
+    return rating.count, rating.average
 
 
 def _rating_refresh(book: Book) -> None:
@@ -265,10 +261,10 @@ def book_ratings_recompute(*, book_ids: Iterable[int] | None = None) -> list[Rat
     if book_ids is not None:
         books = books.filter(pk__in=list(book_ids))
     actual = {
-        row["book_id"]: (row["count"], Decimal(row["average"]).quantize(TWO_PLACES, rounding=ROUND_HALF_UP))
+        row["book_id"]: (row["count"], rating_mean(row["total"], row["count"]))
         for row in Review.objects.visible()
         .values("book_id")
-        .annotate(count=Count("pk"), average=Avg("rating"))
+        .annotate(count=Count("pk"), total=Sum("rating"))
         .order_by()
     }
     drifts = []

@@ -1,7 +1,5 @@
 """The reviews API: a book's reviews, the customer's own, votes, and the staff's moderation."""
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
@@ -68,17 +66,6 @@ class BookReviewPagination(ReviewPagination):
         return response
 
 
-def _rating(distribution: dict[int, int]) -> dict:
-    count = sum(distribution.values())
-    total = sum(stars * n for stars, n in distribution.items())
-    average = (Decimal(total) / count).quantize(Decimal("0.01"), ROUND_HALF_UP) if count else Decimal("0.00")
-    return {
-        "rating_average": f"{average:.2f}",
-        "rating_count": count,
-        "distribution": {str(stars): n for stars, n in distribution.items()},
-    }
-
-
 class BookReviewsView(generics.GenericAPIView):
     """``books/{book}/reviews/``: read the published reviews of a book, or write yours."""
 
@@ -106,7 +93,12 @@ class BookReviewsView(generics.GenericAPIView):
                 {"ordering": [f"Choose one of: {', '.join(selectors.ORDERINGS)}."]}
             )
         paginator = self.paginator
-        paginator.rating = _rating(selectors.review_distribution(book_id=book_id))
+        rating = selectors.review_rating(book_id=book_id)
+        paginator.rating = {
+            "rating_average": f"{rating.average:.2f}",
+            "rating_count": rating.count,
+            "distribution": {str(stars): n for stars, n in rating.distribution.items()},
+        }
         page = paginator.paginate_queryset(
             selectors.review_list_for_book(book_id=book_id, ordering=ordering), request, view=self
         )
@@ -183,14 +175,8 @@ class ReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="A review", responses={200: ReviewOutputSerializer, **NOT_FOUND})
     def retrieve(self, request: Request, pk: str) -> Response:
         """Published reviews to anyone; the author and staff see theirs whatever its state."""
-        user = request.user
-        if user.is_authenticated and user.is_staff:
-            return Response(OwnReviewOutputSerializer(selectors.review_get(review_id=int(pk))).data)
-        if user.is_authenticated:
-            own = selectors.review_list_for_user(user=user).filter(pk=int(pk)).select_related("user").first()
-            if own is not None:
-                return Response(OwnReviewOutputSerializer(own).data)
-        return Response(ReviewOutputSerializer(selectors.review_get_visible(review_id=int(pk))).data)
+        review, whole = selectors.review_get_for_reader(user=request.user, review_id=int(pk))
+        return Response((OwnReviewOutputSerializer if whole else ReviewOutputSerializer)(review).data)
 
     @extend_schema(
         summary="Edit my review",

@@ -131,15 +131,15 @@ def book_page(
         book = catalog.book_get(key=slug)
         authors = [entry.author for entry in book.book_authors.all()]
         others = catalog.books_by_authors(author_ids=[a.pk for a in authors], exclude=book.pk)[:6]
-        distribution = reviews.review_distribution(book_id=book.pk)
+        rating = reviews.review_rating(book_id=book.pk)
         shown = reviews.review_list_for_book(book_id=book.pk, ordering=ordering)[:REVIEWS_SHOWN]
         return {
             "book": book,
             "authors": authors,
             "others": list(others),
             "reviews": [(review, reviews.author_display_name(review.user)) for review in shown],
-            "distribution": _distribution_bars(distribution),
-            "review_total": sum(distribution.values()),
+            "distribution": _distribution_bars(rating),
+            "review_total": rating.count,
         }
 
     data = cached_data(request, build, scope=catalog.book_cache_scope(key=slug))
@@ -161,11 +161,11 @@ def book_page(
     return render(request, "storefront/book_detail.html", context, status=status)
 
 
-def _distribution_bars(distribution: dict[int, int]) -> list[tuple[int, int, int]]:
+def _distribution_bars(rating: reviews.Rating) -> list[tuple[int, int, int]]:
     """(stars, count, percent of the reviews) for each star, 5 to 1."""
-    total = sum(distribution.values())
     return [
-        (stars, count, round(100 * count / total) if total else 0) for stars, count in distribution.items()
+        (stars, count, round(100 * count / rating.count) if rating.count else 0)
+        for stars, count in rating.distribution.items()
     ]
 
 
