@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
+
+from tests.urls import routes
 
 from .test_settings import ROOT, STRONG_KEY, clean_env
 
@@ -113,16 +114,12 @@ def test_production_answers_carry_the_security_headers_and_secure_cookies(tmp_pa
 
 
 def _api_views() -> list[tuple[str, type]]:
-    def walk(patterns, prefix: str = ""):
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
-            elif isinstance(entry, URLPattern):
-                view = getattr(entry.callback, "cls", None) or getattr(entry.callback, "view_class", None)
-                if view is not None and issubclass(view, APIView):
-                    yield prefix + str(entry.pattern), view
-
-    return sorted(set(walk(get_resolver().url_patterns)), key=lambda row: row[0])
+    views = set()
+    for route, callback in routes():
+        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if view is not None and issubclass(view, APIView):
+            views.add((route, view))
+    return sorted(views, key=lambda row: row[0])
 
 
 def _declares_permissions(view: type) -> bool:

@@ -24,8 +24,7 @@ without its body) come with every view and have no rows; the format-suffix route
 (``books.json``) serve the views of the rows' patterns.
 """
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -33,7 +32,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -57,6 +56,7 @@ from tests.factories import (
     order_make,
     review_make,
 )
+from tests.urls import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -76,22 +76,6 @@ def _api_resolver() -> URLResolver:
     raise AssertionError(f"No {API} in the root URLconf.")
 
 
-def _readable(route: str) -> str:
-    """``^orders/(?P<number>LB-…)/cancel/$`` → ``orders/{number}/cancel/``; ``<int:pk>`` → ``{pk}``."""
-    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
-    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-    return route.removeprefix("^").removesuffix("$").replace("\\", "")
-
-
-def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            assert isinstance(pattern, URLPattern)
-            yield _readable(prefix + str(pattern.pattern)), pattern.callback
-
-
 def _methods(view: Any) -> set[str]:
     """A viewset route serves the methods it maps to actions; an APIView, the handlers it has.
     Either way only those its ``http_method_names`` allow (the others answer 405)."""
@@ -104,7 +88,7 @@ def _methods(view: Any) -> set[str]:
 
 def served_endpoints() -> set[tuple[str, str]]:
     served = set()
-    for route, view in _walk(_api_resolver().url_patterns):
+    for route, view in routes(_api_resolver().url_patterns):
         if "{format}" not in route:
             served |= {(route, method) for method in _methods(view)}
     return served

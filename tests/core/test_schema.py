@@ -187,31 +187,18 @@ SAMPLES = {
 
 
 def _api_routes() -> list[str]:
-    """Every route under /api/ as a sample path (its parameters filled), the router's root and
-    format-suffix twins aside."""
+    """Every route under /api/ as a sample path (its parameters filled), the router's root,
+    its format-suffix twins and the schema's own pages aside."""
     import re
 
-    from django.urls import URLPattern, URLResolver, get_resolver
+    from tests.urls import routes
 
-    def walk(patterns, prefix: str = ""):
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
-            elif isinstance(entry, URLPattern):
-                yield prefix + str(entry.pattern)
-
-    routes = []
-    for route in walk(get_resolver().url_patterns):
-        route = route.replace("^", "").replace("$", "").replace("\\.", ".")
-        if not route.startswith("api/") or "format" in route or route in {"api/v1/", "api/"}:
+    samples = set()
+    for route, _view in routes():
+        if not route.startswith("api/v1/") or route == "api/v1/" or "{format}" in route:
             continue
-        if route.startswith(("api/schema", "api/docs")) or route == "api/v1/":
-            continue
-        route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLES[m.group(1)], route)
-        route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLES[m.group(1)], route)
-        if route.startswith("api/") and "(" not in route:
-            routes.append("/" + route)
-    return sorted(set(routes))
+        samples.add("/" + re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m.group(1)], route))
+    return sorted(samples)
 
 
 def _template(path: str) -> str:
