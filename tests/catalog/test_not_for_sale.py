@@ -4,6 +4,7 @@ import pytest
 
 from apps.catalog.models import Book
 from tests.factories import BookFactory, CartLineFactory
+from tests.orders.conftest import INLINE_ADDRESS
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +38,7 @@ def test_a_cart_line_whose_book_lost_its_price_is_unavailable_and_checkout_refus
     checkout = user_client.post(
         "/api/v1/orders/",
         {
-            "shipping_address": {
-                "name": "A",
-                "line1": "1 rue",
-                "postal_code": "75001",
-                "city": "Paris",
-                "country": "FR",
-            },
+            "shipping_address": INLINE_ADDRESS,
             "payment_provider": "dummy",
         },
         format="json",

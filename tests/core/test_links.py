@@ -6,10 +6,21 @@ import pytest
 from django.core import mail
 
 from tests.factories import BookFactory, CartFactory, CartLineFactory, UserFactory
+from tests.orders.conftest import INLINE_ADDRESS
 
 pytestmark = pytest.mark.django_db
 
 HOST = "127.0.0.1:8123"
+
+
+def register(client) -> None:
+    """Register through the sign-up page, as a browser on ``HOST`` would."""
+    password = "Unmot-de-passe-sûr-42"
+    client.post(
+        "/accounts/register/",
+        {"email": "ines@example.com", "new_password1": password, "new_password2": password},
+        HTTP_HOST=HOST,
+    )
 
 
 @pytest.fixture
@@ -21,15 +32,7 @@ def follow_request(settings):
 @pytest.mark.django_db(transaction=True)
 def test_the_verification_link_names_the_server_that_sent_it(client, follow_request):
     # A real transaction: the email is sent when the registration commits, during the request.
-    client.post(
-        "/accounts/register/",
-        {
-            "email": "ines@example.com",
-            "new_password1": "Unmot-de-passe-sûr-42",
-            "new_password2": "Unmot-de-passe-sûr-42",
-        },
-        HTTP_HOST=HOST,
-    )
+    register(client)
 
     (message,) = mail.outbox
     link = re.search(r"https?://\S+/accounts/verify-email/\?token=\S+", message.body)
@@ -45,13 +48,7 @@ def test_the_dummy_pay_url_names_the_server_of_the_checkout(client, follow_reque
     response = client.post(
         "/api/v1/orders/",
         {
-            "shipping_address": {
-                "name": "A",
-                "line1": "1 rue",
-                "postal_code": "75001",
-                "city": "Paris",
-                "country": "FR",
-            },
+            "shipping_address": INLINE_ADDRESS,
             "payment_provider": "dummy",
         },
         content_type="application/json",
@@ -67,15 +64,7 @@ def test_without_the_development_setting_links_use_frontend_url(
 ):
     settings.FRONTEND_URL = "https://librairie.example"
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/accounts/register/",
-            {
-                "email": "ines@example.com",
-                "new_password1": "Unmot-de-passe-sûr-42",
-                "new_password2": "Unmot-de-passe-sûr-42",
-            },
-            HTTP_HOST=HOST,
-        )
+        register(client)
 
     (message,) = mail.outbox
     assert "https://librairie.example/accounts/verify-email/?token=" in message.body

@@ -16,19 +16,9 @@ from tests.factories import (
     UserFactory,
     review_make,
 )
+from tests.storefront.conftest import html
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 # --- Catalogue --------------------------------------------------------------------------------

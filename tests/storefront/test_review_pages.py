@@ -5,6 +5,7 @@ from django.core.cache import cache
 
 from apps.reviews.models import Review, ReviewStatus
 from tests.factories import BookFactory, UserFactory, review_make
+from tests.storefront.conftest import html
 
 pytestmark = pytest.mark.django_db
 
@@ -14,17 +15,6 @@ SCRIPT = '<script>alert("x")</script>'
 @pytest.fixture
 def book(db):
     return BookFactory(title="Le Petit Prince")
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def html(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return response.content.decode()
 
 
 def test_the_book_page_shows_published_reviews_and_their_distribution(client, book):
