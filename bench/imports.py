@@ -23,6 +23,9 @@ from xml.sax.saxutils import escape
 
 from harness import PYTHON, ROOT, bench_env, flush_redis, prepare_database, run_child, setup_django
 
+sys.path.insert(0, str(ROOT))
+from apps.catalog.isbn import _isbn13_check_digit
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bookstore_bench_imports"
 FIRST = ["Victor", "Marie", "Jean", "Albert", "Simone", "George", "Émile", "Colette", "Marcel", "Annie"]
 LAST = ["Hugo", "Curie", "Giono", "Camus", "Beauvoir", "Sand", "Zola", "Proust", "Ernaux", "Duras"]
@@ -46,9 +49,8 @@ CATEGORIES = ["Littérature > Romans", "Littérature > Poésie", "Jeunesse > Alb
 
 
 def isbn13(n: int) -> str:
-    body = f"979{n:09d}"  # 979 prefix: bench books, never real ones
-    check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10
-    return f"{body}{check}"
+    first12 = f"979{n:09d}"  # 979 prefix: bench books, never real ones
+    return first12 + _isbn13_check_digit(first12)
 
 
 def book(n: int, rng: random.Random) -> dict[str, str]:
