@@ -144,3 +144,95 @@ def review_make(
             review=review, action=actions[status], moderator=UserFactory(is_staff=True), reason="test"
         )
     return review
+
+
+def category_tree_make() -> dict:
+    """fiction > (sf > space-opera, crime); non-fiction."""
+    fiction = category_make("Fiction", slug="fiction")
+    sf = category_make("Science-fiction", slug="sf", parent=fiction)
+    space = category_make("Space opera", slug="space-opera", parent=sf)
+    crime = category_make("Crime", slug="crime", parent=fiction)
+    nonfiction = category_make("Non-fiction", slug="non-fiction")
+    return {"fiction": fiction, "sf": sf, "space-opera": space, "crime": crime, "non-fiction": nonfiction}
+
+
+def catalogue_make(tree: dict) -> dict:
+    """Five real books in ``tree`` (``category_tree_make``), written through the services (search
+    documents included); "hidden" is withdrawn."""
+    from datetime import date
+    from decimal import Decimal
+
+    from apps.catalog import services as catalog_services
+
+    herbert = catalog_services.author_create(name="Frank Herbert")
+    adams = catalog_services.author_create(name="Douglas Adams")
+    marquez = catalog_services.author_create(name="Gabriel García Márquez")
+    fry = catalog_services.author_create(name="Stephen Fry")
+    ace = catalog_services.publisher_create(name="Ace Books")
+    delrey = catalog_services.publisher_create(name="Del Rey")
+    vintage = catalog_services.publisher_create(name="Vintage Espanol")
+    books = {
+        "dune": catalog_services.book_create(
+            isbn="9780441172696",
+            title="Dune Messiah",
+            authors=[herbert],
+            publisher=ace,
+            categories=[tree["space-opera"]],
+            publication_date=date(1987, 7, 15),
+            language="en",
+            format="paperback",
+            price=Decimal("9.99"),
+            stock=3,
+        ),
+        "hitchhiker": catalog_services.book_create(
+            isbn="9780345453747",
+            title="The Ultimate Hitchhiker's Guide to the Galaxy",
+            authors=[adams, fry],
+            publisher=delrey,
+            categories=[tree["sf"]],
+            publication_date=date(2002, 4, 30),
+            language="en",
+            format="hardcover",
+            price=Decimal("24.50"),
+            stock=0,
+        ),
+        "cronica": catalog_services.book_create(
+            isbn="9781400034956",
+            title="Crónica de una muerte anunciada",
+            authors=[marquez],
+            publisher=vintage,
+            categories=[tree["crime"]],
+            publication_date=date(2003, 10, 14),
+            language="es",
+            format="paperback",
+            price=Decimal("12.00"),
+            stock=7,
+        ),
+        "salmon": catalog_services.book_create(
+            isbn="9780345455291",
+            title="The Salmon of Doubt",
+            authors=[adams],
+            publisher=delrey,
+            categories=[tree["non-fiction"]],
+            publication_date=date(2005, 4, 26),
+            language="en",
+            format="ebook",
+            price=Decimal("55.00"),
+            stock=1,
+        ),
+        "hidden": catalog_services.book_create(
+            isbn="9780441102679",
+            title="Chapterhouse",
+            subtitle="Dune",
+            authors=[herbert],
+            publisher=ace,
+            categories=[tree["space-opera"]],
+            language="en",
+            price=Decimal("8.00"),
+            stock=4,
+            is_active=False,
+        ),
+    }
+    for book in books.values():
+        book.refresh_from_db()
+    return books

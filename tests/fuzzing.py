@@ -347,75 +347,21 @@ def seed_shop(password: str = PASSWORD) -> dict[str, str]:
     review of its book), a pending order and a line in their cart; a member of staff. Written
     through the services and tests/factories.py, in the database Django is set up with (and
     committed there unless a test's transaction holds it). Returns the users' emails."""
-    from datetime import date
-    from decimal import Decimal
-
-    from apps.catalog import services as catalog
     from apps.reviews.models import ReviewStatus
     from tests.factories import (
         AddressFactory,
         CartFactory,
         CartLineFactory,
         UserFactory,
-        category_make,
+        catalogue_make,
+        category_tree_make,
         order_delivered_make,
         order_make,
         review_make,
     )
 
-    fiction = category_make("Fiction", slug="fiction")
-    sf = category_make("Science-fiction", slug="sf", parent=fiction)
-    crime = category_make("Crime", slug="crime", parent=fiction)
-    herbert = catalog.author_create(name="Frank Herbert")
-    marquez = catalog.author_create(name="Gabriel García Márquez")
-    ace = catalog.publisher_create(name="Ace Books")
-    vintage = catalog.publisher_create(name="Vintage Espanol")
-    common = {"publication_date": date(2003, 10, 14), "format": "paperback"}
-    dune = catalog.book_create(
-        isbn="9780441172696",
-        title="Dune Messiah",
-        authors=[herbert],
-        publisher=ace,
-        categories=[sf],
-        language="en",
-        price=Decimal("9.99"),
-        stock=30,
-        **common,
-    )
-    cronica = catalog.book_create(
-        isbn="9781400034956",
-        title="Crónica de una muerte anunciada",
-        authors=[marquez],
-        publisher=vintage,
-        categories=[crime],
-        language="es",
-        price=Decimal("12.00"),
-        stock=30,
-        **common,
-    )
-    chapterhouse = catalog.book_create(
-        isbn="9780441102679",
-        title="Chapterhouse",
-        subtitle="Dune",
-        authors=[herbert],
-        publisher=ace,
-        categories=[sf],
-        language="en",
-        price=Decimal("8.00"),
-        stock=30,
-        **common,
-    )
-    catalog.book_create(
-        isbn="9780345455291",
-        title="Out of print",
-        authors=[marquez],
-        publisher=vintage,
-        categories=[fiction],
-        language="en",
-        price=Decimal("55.00"),
-        stock=0,
-        is_active=False,
-    )
+    books = catalogue_make(category_tree_make())
+    dune, cronica, salmon = books["dune"], books["cronica"], books["salmon"]
 
     customer = UserFactory(password=password)
     staff = UserFactory(password=password, is_staff=True)
@@ -423,5 +369,5 @@ def seed_shop(password: str = PASSWORD) -> dict[str, str]:
     order_delivered_make(user=customer, books=[cronica])
     review_make(book=cronica, user=customer, rating=5, title="Court", status=ReviewStatus.PUBLISHED)
     order_make(user=customer, books=[dune])
-    CartLineFactory(cart=CartFactory._meta.model.objects.get(user=customer), book=chapterhouse)
+    CartLineFactory(cart=CartFactory._meta.model.objects.get(user=customer), book=salmon)
     return {"customer": customer.email, "staff": staff.email}
