@@ -63,6 +63,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from tests.fuzzing import (
     PASSWORD,
+    UNTHROTTLED,
     Run,
     fuzz_operation,
     live_schema,
@@ -279,9 +280,7 @@ def main() -> None:
         database_url or DEFAULT_DB,
         settings="bookstore.settings",
         REDIS_URL=redis_url,
-        THROTTLE_ANON="1000000/min",
-        THROTTLE_USER="1000000/min",
-        THROTTLE_AUTH="1000000/min",
+        **UNTHROTTLED,
     )
     accounts = {who: value for who, value in (("customer", args.customer), ("staff", args.staff)) if value}
     if database_url is not None:

@@ -40,6 +40,10 @@ USERS = ("anonymous", "customer", "staff")
 NOT_FUZZED = r"^/api/v1/payments/webhooks/"
 REQUEST_TIMEOUT = 30
 PASSWORD = "Lecture-du-soir-2026"  # of the users seed_shop makes
+# The server's rate limits while it is fuzzed: every request comes from one address, and a run
+# logs in more than ten times a minute; the per-client limits would answer 429 (documented, so
+# passing) instead of reaching the views. They still run, at a rate the fuzzer never reaches.
+UNTHROTTLED = {"THROTTLE_ANON": "1000000/min", "THROTTLE_USER": "1000000/min", "THROTTLE_AUTH": "1000000/min"}
 STATEFUL = "stateful scenario"  # the operation of a failure no single call of a scenario holds
 
 

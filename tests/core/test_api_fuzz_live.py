@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, settings
 from bookstore import settings as project_settings
 from tests.fuzzing import (
     PASSWORD,
+    UNTHROTTLED,
     USERS,
     Run,
     fuzz_operation,
@@ -76,12 +77,7 @@ def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
         "WEB_CONCURRENCY": "2",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
-        # Every request comes from one address, and a run logs in more than ten times a minute:
-        # the per-client rate limits would answer 429 (documented, so passing) instead of
-        # reaching the views. They still run, at a rate this client never reaches.
-        "THROTTLE_ANON": "1000000/min",
-        "THROTTLE_USER": "1000000/min",
-        "THROTTLE_AUTH": "1000000/min",
+        **UNTHROTTLED,
     }
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with gunicorn(env, log_path, boot_seconds=BOOT_SECONDS) as base:
