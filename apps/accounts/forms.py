@@ -7,20 +7,22 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from bookstore.exceptions import InvalidInput
+
 from .lockout import login_failure_record, login_failures_clear, login_locked
 from .models import Address
 from .selectors import user_inactive_reason
 
 
-def form_errors_from(form: forms.Form, error: ValidationError, renames: dict[str, str] | None = None) -> None:
-    """Attach a service's ValidationError to ``form``, renaming service fields to form fields."""
+def form_errors_from(form: forms.Form, error: InvalidInput, renames: dict[str, str] | None = None) -> None:
+    """Attach a service's ``InvalidInput`` to ``form``, renaming service fields to form fields."""
     renames = renames or {}
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            name = renames.get(field, field)
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
+    if not error.errors:
+        form.add_error(None, error.message)
+        return
+    for field, messages in error.errors.items():
+        name = renames.get(field, field)
+        form.add_error(name if name in form.fields else None, messages)
 
 
 class _PasswordPair(forms.Form):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from bookstore.exceptions import InvalidInput
 from bookstore.links import frontend_url
 from bookstore.mail import email_send
 
@@ -45,11 +46,22 @@ ADDRESS_FIELDS = ("kind", "name", "line1", "line2", "postal_code", "city", "coun
 # --- Helpers ------------------------------------------------------------------------------
 
 
+INVALID = "One or more fields are invalid."
+
+
 def _password_validate(*, password: str, user: User, field: str = "password") -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
-        raise ValidationError({field: error.messages}) from None
+        raise InvalidInput(INVALID, errors={field: error.messages}) from None
+
+
+def _full_clean(instance: User | Address, **options: Any) -> None:
+    """The model's own checks (field lengths, the country code …) as the domain's error."""
+    try:
+        instance.full_clean(**options)
+    except ValidationError as error:
+        raise InvalidInput(INVALID, errors=error.message_dict) from None
 
 
 def _email_is_taken(*, email: str, exclude: User | None = None) -> bool:
@@ -119,7 +131,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), is_active=False)
     _password_validate(password=password, user=user)
     user.set_password(password)
-    user.full_clean(exclude=["password", "email"], validate_unique=False, validate_constraints=False)
+    _full_clean(user, exclude=["password", "email"], validate_unique=False, validate_constraints=False)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is None:
         try:
@@ -312,7 +324,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
     blacklisted, so other devices are signed out.
     """
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": [_("The current password is incorrect.")]})
+        raise InvalidInput(INVALID, errors={"old_password": [str(_("The current password is incorrect."))]})
     _password_validate(password=new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
@@ -385,7 +397,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
                 fields.append("pending_email")
                 send_verification = not _email_is_taken(email=email, exclude=user)
         if fields:
-            user.full_clean(exclude=["password", "email"])
+            _full_clean(user, exclude=["password", "email"])
             user.save(update_fields=fields)
         if send_verification:
             _verification_email_enqueue(user, user.pending_email)
@@ -398,7 +410,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 def _address_clean(address: Address) -> None:
     address.country = (address.country or "").strip().upper()
     # The one-default constraint is enforced by the callers, which unset the previous default.
-    address.full_clean(exclude=["user"], validate_constraints=False)
+    _full_clean(address, exclude=["user"], validate_constraints=False)
 
 
 def _defaults_unset(*, user: User, kind: str, keep: Address | None = None) -> None:

@@ -1,6 +1,6 @@
 """Storefront pages of the accounts app (session authentication, server-rendered).
 
-They call the same services as the API; a service's ``ValidationError`` goes back on the form.
+They call the same services as the API; a service's ``InvalidInput`` goes back on the form.
 The forms that take a password or send an email share the API's strict ``auth`` allowance
 (``throttling.auth_throttled``): past it, a POST is answered 429 with ``Retry-After``.
 The verification and reset pages are where the emailed links land (``FRONTEND_URL``).
@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+
+from bookstore.exceptions import InvalidInput
 
 from . import selectors, services
 from .exceptions import AccountDeactivated, AddressNotFound, InvalidToken
@@ -63,7 +64,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
             )
-        except ValidationError as error:
+        except InvalidInput as error:
             form_errors_from(form, error, {"password": "new_password1"})
         else:
             return redirect("accounts:register-done")
@@ -145,7 +146,7 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "accounts/password_reset_confirm.html", {"invalid": error.message}, status=400
             )
-        except ValidationError as error:
+        except InvalidInput as error:
             form_errors_from(form, error, {"new_password": "new_password1"})
         else:
             request.session.pop(RESET_SESSION_KEY, None)
@@ -175,7 +176,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             del data["email"]
         try:
             updated = services.user_update(user=user, data=data)
-        except ValidationError as error:
+        except InvalidInput as error:
             form_errors_from(form, error)
         else:
             if updated.pending_email and updated.pending_email != user.pending_email:
@@ -204,7 +205,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password1"],
             )
-        except ValidationError as error:
+        except InvalidInput as error:
             form_errors_from(form, error, {"new_password": "new_password1"})
         else:
             update_session_auth_hash(request, user)
@@ -236,7 +237,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.address_create(user=request.user, data=form.cleaned_data)  # type: ignore[arg-type]
-        except ValidationError as error:
+        except InvalidInput as error:
             form_errors_from(form, error)
         else:
             messages.success(request, _("Address added."))
@@ -254,7 +255,7 @@ def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.address_update(address=address, data=form.cleaned_data)
-        except ValidationError as error:
+        except InvalidInput as error:
             form_errors_from(form, error)
         else:
             messages.success(request, _("Address saved."))
