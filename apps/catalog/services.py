@@ -96,17 +96,29 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
 
 # --- Search document ---------------------------------------------------------------------------
 
-_SEARCH_VECTOR_SQL = """
-UPDATE catalog_book AS b SET search_vector =
-    setweight(to_tsvector('simple', unaccent(coalesce(b.title, ''))), 'A')
-    || setweight(to_tsvector('simple', unaccent(coalesce(b.subtitle, '') || ' ' || coalesce((
-        SELECT string_agg(a.name, ' ' ORDER BY ba.position)
-        FROM catalog_bookauthor ba JOIN catalog_author a ON a.id = ba.author_id
-        WHERE ba.book_id = b.id), ''))), 'B')
-    || setweight(to_tsvector('simple', unaccent(coalesce((
-        SELECT p.name FROM catalog_publisher p WHERE p.id = b.publisher_id), '')
-        || ' ' || coalesce(b.description, ''))), 'C')
-"""
+
+def search_document_sql(*, title: str, subtitle: str, authors: str, publisher: str, description: str) -> str:
+    """The SQL expression of a book's full-text document, from the SQL expressions of its
+    parts (``authors``: the names in their order, space-separated): title A, subtitle and
+    authors B, publisher and description C, all accent-stripped. The one definition, for the
+    refresh below and for the importer's inserts (``catalog.imports.writer``)."""
+    return f"""
+    setweight(to_tsvector('simple', unaccent(coalesce({title}, ''))), 'A')
+    || setweight(to_tsvector('simple', unaccent(
+        coalesce({subtitle}, '') || ' ' || coalesce({authors}, ''))), 'B')
+    || setweight(to_tsvector('simple', unaccent(
+        coalesce({publisher}, '') || ' ' || coalesce({description}, ''))), 'C')
+    """
+
+
+_SEARCH_VECTOR_SQL = "UPDATE catalog_book AS b SET search_vector = " + search_document_sql(  # noqa: S608 (ours)
+    title="b.title",
+    subtitle="b.subtitle",
+    authors="""(SELECT string_agg(a.name, ' ' ORDER BY ba.position)
+        FROM catalog_bookauthor ba JOIN catalog_author a ON a.id = ba.author_id WHERE ba.book_id = b.id)""",
+    publisher="(SELECT p.name FROM catalog_publisher p WHERE p.id = b.publisher_id)",
+    description="b.description",
+)
 
 
 def book_search_vector_refresh(*, book_ids: Iterable[int] | None = None) -> None:

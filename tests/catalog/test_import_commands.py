@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.catalog import services
 from apps.catalog.models import Book
 from tests.factories import _isbn13 as isbn13
 from tests.servers import the_test_database_url
@@ -132,3 +133,42 @@ def test_ctrl_c_mid_file_leaves_whole_batches_only(tmp_path):
     assert "Interrupted" in out + err
     assert 0 < imported < 40_000
     assert imported % 500 == 0, imported  # whole batches, never part of one
+
+
+def test_imported_books_are_found_by_title_author_and_publisher(tmp_path, api_client):
+    path = tmp_path / "books.csv"
+    path.write_text(
+        "isbn;titre;auteur;éditeur;prix\n"
+        f"{isbn13(1)};Les Misérables;Victor Hugo;Gallimard;12,90\n"
+        f"{isbn13(2)};Germinal;Émile Zola;Fasquelle;9,50\n",
+        encoding="utf-8",
+    )
+    run("import_books", path)
+
+    def found(query: str) -> list[str]:
+        return [book["title"] for book in api_client.get("/api/v1/books/", {"q": query}).json()["results"]]
+
+    assert found("miserables") == ["Les Misérables"]
+    assert found("zola") == ["Germinal"]
+    assert found("fasquelle") == ["Germinal"]
+
+
+@requires_postgres
+def test_an_imported_books_search_document_is_the_one_the_catalogue_builds(tmp_path):
+    """New books get their document as they are inserted (not by the refresh): it must be the
+    same, and follow a re-import that changes the authors."""
+    path = csv_file(tmp_path, [f"{isbn13(1)};Les Misérables;Victor Hugo / Émile Zola;12,90;3\n"])
+    run("import_books", path)
+    book = Book.objects.get()
+    written = book.search_vector
+    services.book_search_vector_refresh(book_ids=[book.pk])
+    book.refresh_from_db()
+    assert written == book.search_vector
+    assert "zola" in written
+    assert "miserables" in written
+
+    path = csv_file(tmp_path, [f"{isbn13(1)};Les Misérables;George Sand;12,90;3\n"])
+    run("import_books", path)
+    book.refresh_from_db()
+    assert "sand" in book.search_vector
+    assert "zola" not in book.search_vector
