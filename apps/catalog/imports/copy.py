@@ -32,18 +32,16 @@ def _converter(field: models.Field) -> Callable[[models.Model], Any]:
     return lambda obj: getattr(obj, attname)
 
 
-def objects_copy(model: type[models.Model], objects: Sequence[models.Model]) -> None:
-    """Insert new ``objects`` of ``model`` (their primary keys left unset: use a natural key to
-    find them again). Date fields with ``auto_now``/``auto_now_add`` are set to now."""
-    if not objects:
+def links_copy(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` of a link table (values of ``fields``, by attribute name: ``book_id``),
+    a table without dates or defaults to fill."""
+    if not rows:
         return
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objects)
+        model._default_manager.bulk_create(model(**dict(zip(fields, row, strict=True))) for row in rows)
         return
-    fields = _fields(model, objects)
-    converters = [_converter(field) for field in fields]
-    rows = ([convert(obj) for convert in converters] for obj in objects)
-    rows_copy(model._meta.db_table, [field.column for field in fields], rows)
+    columns = [model._meta.get_field(name.removesuffix("_id")).column for name in fields]
+    rows_copy(model._meta.db_table, columns, rows)
 
 
 def _fields(model: type[models.Model], objects: Sequence[models.Model]) -> list[models.Field]:

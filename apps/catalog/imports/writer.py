@@ -3,7 +3,7 @@
 A batch is written whole or not at all: a crash (or Ctrl-C) mid-file leaves the books of the
 batches before it, never half a book. Authors, publishers and categories are looked up in
 memory for the whole batch (one query each) and the missing ones created; books are created
-with COPY (``bulk_create`` on SQLite: ``copy``), their search document computed as they are
+with COPY (``bulk_create`` on SQLite: ``.copy``), their search document computed as they are
 inserted, and changed with ``bulk_update``; the search document of the books that changed is
 rebuilt once per batch and the catalogue cache retired once. A field the file does
 not give (``None`` or empty in the record) is left as it is on an existing book. Covers given
@@ -26,7 +26,7 @@ from bookstore.cache import catalog_version_bump
 
 from ..models import Author, Book, BookAuthor, BookFormat, Publisher
 from ..services import book_search_vector_refresh
-from .copy import books_copy, objects_copy
+from .copy import books_copy, links_copy
 from .records import BookRecord
 
 # The fields a record sets directly on the book, when it gives them.
@@ -218,10 +218,11 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
             ids = [by_isbn[isbn].pk for isbn in author_sets if isbn in existing]
             if ids:
                 BookAuthor.objects.filter(book_id__in=ids).delete()
-            objects_copy(
+            links_copy(
                 BookAuthor,
+                ("book_id", "author_id", "position"),
                 [
-                    BookAuthor(book_id=by_isbn[isbn].pk, author_id=author_id, position=position)
+                    (by_isbn[isbn].pk, author_id, position)
                     for isbn, author_ids in author_sets.items()
                     for position, author_id in enumerate(author_ids)
                 ],
@@ -231,10 +232,11 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
             ids = [by_isbn[isbn].pk for isbn in category_sets if isbn in existing]
             if ids:
                 through.objects.filter(book_id__in=ids).delete()
-            objects_copy(
+            links_copy(
                 through,
+                ("book_id", "category_id"),
                 [
-                    through(book_id=by_isbn[isbn].pk, category_id=category_id)
+                    (by_isbn[isbn].pk, category_id)
                     for isbn, category_ids in category_sets.items()
                     for category_id in category_ids
                 ],
