@@ -172,3 +172,36 @@ def test_an_imported_books_search_document_is_the_one_the_catalogue_builds(tmp_p
     book.refresh_from_db()
     assert "sand" in book.search_vector
     assert "zola" not in book.search_vector
+
+
+def manage(*args: object) -> subprocess.CompletedProcess:
+    """A command in a process of its own, as an operator runs it: the file is then read by a
+    forked reader process (``catalog.imports.ahead``), not by a thread as in-process."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": the_test_database_url()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@requires_postgres  # the command runs in a process of its own, which must see the test database
+@pytest.mark.django_db(transaction=True)
+def test_a_file_read_by_a_reader_process_is_imported_whole_and_its_errors_end_cleanly(tmp_path):
+    path = csv_file(tmp_path, [good(n) for n in range(1, 1202)])  # more than a chunk, several batches
+
+    done = manage("import_books", path, "--batch-size", "500")
+    assert done.returncode == 0, done.stderr
+    assert "1201 created" in done.stdout
+    assert Book.objects.count() == 1201
+    assert "0 created" in manage("import_books", path).stdout
+
+    broken = manage(
+        "import_onix", DATA / "onix" / "not_well_formed.xml", "--report", tmp_path / "rejects.csv"
+    )
+    assert broken.returncode == 1
+    assert "not well-formed XML at line" in broken.stderr
+    assert "Traceback" not in broken.stderr, broken.stderr
+    assert (tmp_path / "rejects.csv").read_text().startswith("source,field,reason,value")

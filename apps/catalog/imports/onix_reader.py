@@ -272,18 +272,36 @@ class _Node:
 
     @property
     def children(self) -> dict[str, list["_Node"]]:
-        if self._index is None:
-            self._index = {}
-            if self.name != "Text":  # a text's children are XHTML, read as such
-                for child in self.element:
-                    if isinstance(child.tag, str):
-                        node = _Node(child)
-                        self._index.setdefault(node.name, []).append(node)
-        return self._index
+        index = self._index
+        return _indexed(self) if index is None else index
+
+
+def _indexed(node: _Node) -> dict[str, list[_Node]]:
+    index: dict[str, list[_Node]] = {}
+    if node.name != "Text":  # a text's children are XHTML, read as such
+        for child in node.element:
+            if isinstance(child.tag, str):
+                wrapped = _Node(child)
+                found = index.get(wrapped.name)
+                if found is None:
+                    index[wrapped.name] = [wrapped]
+                else:
+                    found.append(wrapped)
+    node._index = index
+    return index
+
+
+_NONE: list[_Node] = []  # read only
 
 
 def _children(node: _Node | None, name: str) -> list[_Node]:
-    return [] if node is None else node.children.get(name, [])
+    """The children called ``name`` (the list is the index's own: read it, never change it)."""
+    if node is None:
+        return _NONE
+    index = node._index
+    if index is None:
+        index = _indexed(node)
+    return index.get(name, _NONE)
 
 
 def _child(node: _Node | None, name: str) -> _Node | None:
@@ -311,7 +329,19 @@ def _node_text(node: _Node | None) -> str:
 
 
 def _value(node: _Node | None, name: str) -> str:
-    return _clean(_node_text(_child(node, name)))
+    """The cleaned text of the first child called ``name`` ("" when there is none). The most
+    called function of a feed's reading, hence written out rather than composed."""
+    if node is None:
+        return ""
+    index = node._index
+    if index is None:
+        index = _indexed(node)
+    found = index.get(name)
+    if not found:
+        return ""
+    element = found[0].element
+    text = _text(element) if len(element) else element.text
+    return " ".join(text.split()) if text else ""
 
 
 def _values(node: _Node | None, name: str) -> list[str]:
@@ -421,9 +451,12 @@ def _title(product: _Node, descriptive: _Node) -> tuple[str, str]:
     elements: list[_Node] = []
     details = sorted(_children(descriptive, "TitleDetail"), key=lambda d: _value(d, "TitleType") != "01")
     for detail in details:  # 3.0
-        title_elements = _children(detail, "TitleElement")
-        title_elements.sort(key=lambda e: _value(e, "TitleElementLevel") not in ("", "01"))
-        elements.extend(title_elements)
+        elements.extend(
+            sorted(
+                _children(detail, "TitleElement"),
+                key=lambda e: _value(e, "TitleElementLevel") not in ("", "01"),
+            )
+        )
     # 2.1: <Title> composites, then the product's own title elements.
     elements.extend(sorted(_children(product, "Title"), key=lambda t: _value(t, "TitleType") != "01"))
     elements.append(product)

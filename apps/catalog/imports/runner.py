@@ -8,21 +8,20 @@ whole file for one bad row (the file is read twice then: once to check, once to 
 ``--dry-run`` reports what would change and writes nothing; a batch is written whole or not at
 all, so Ctrl-C (or SIGTERM) leaves the batches written before it and nothing of the one it
 interrupted. Progress: a bar on a terminal, a line every few seconds otherwise. The file is
-read ahead by a thread while batches are written.
+read ahead, by a process or a thread, while batches are written (``ahead``).
 """
 
 import csv
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from queue import Full, Queue
 from types import FrameType
-from typing import TextIO, cast
+from typing import TextIO
 
+from .ahead import read_ahead
 from .records import BookRecord, Reject
 from .writer import books_import_batch
 
@@ -116,57 +115,6 @@ class _Progress:
             self.bar.stop()
 
 
-_DONE = object()
-
-
-def _read_ahead[T](items: Iterable[T], *, chunk: int = 250, depth: int = 8) -> Iterator[T]:
-    """``items``, read by a thread of their own while the caller writes: the file is parsed
-    while the database works on the batch before (the thread runs when the writer waits on
-    the server). At most ``depth`` chunks wait, so memory stays flat; an error of the reader
-    is raised here, where it would have been; the thread stops when the caller does."""
-    queue: Queue[list[T] | BaseException | object] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(value: list[T] | BaseException | object) -> bool:
-        while not stop.is_set():
-            try:
-                queue.put(value, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def run() -> None:
-        pending: list[T] = []
-        try:
-            for item in items:
-                pending.append(item)
-                if len(pending) >= chunk:
-                    if not put(pending):
-                        return
-                    pending = []
-            if pending and not put(pending):
-                return
-            put(_DONE)
-        except BaseException as error:  # handed over to the caller, raised after the items before it
-            if not pending or put(pending):
-                put(error)
-
-    thread = threading.Thread(target=run, name="import-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            got = queue.get()
-            if got is _DONE:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield from cast(list[T], got)
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
 def _records(items: Iterable[BookRecord | Reject], summary: ImportSummary) -> Iterator[BookRecord]:
     for item in items:
         summary.rows += 1
@@ -229,7 +177,7 @@ def import_run(
         if on_batch is not None and outcome.covers:
             on_batch(outcome.covers)
 
-    items = _read_ahead(read())
+    items = read_ahead(read())
     try:
         for record in _records(items, summary):
             if record.isbn13 in batch:
@@ -248,7 +196,7 @@ def import_run(
     except (KeyboardInterrupt, _Stop):
         summary.interrupted = True
     finally:
-        items.close()  # the reading thread stops
+        items.close()  # the reader stops
         signal.signal(signal.SIGTERM, previous_term)
         progress.close()
         summary.elapsed = time.monotonic() - started
