@@ -10,8 +10,7 @@ transaction, so a batch is still whole or absent. The embedded SQLite default ta
 ``bulk_create``.
 """
 
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -19,17 +18,6 @@ from django.utils import timezone
 
 from ..models import Book
 from ..services import search_document_sql
-
-
-def _converter(field: models.Field) -> Callable[[models.Model], Any]:
-    """The database value of ``field`` for a new object, as COPY takes it (psycopg adapts
-    str, int, Decimal, date, datetime, bool and None itself)."""
-    attname = field.attname
-    if isinstance(field, models.FileField):
-        return lambda obj: getattr(obj, attname).name or ""
-    if isinstance(field, models.JSONField):
-        return lambda obj: json.dumps(getattr(obj, attname))
-    return lambda obj: getattr(obj, attname)
 
 
 def links_copy(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -44,32 +32,32 @@ def links_copy(model: type[models.Model], fields: Sequence[str], rows: Sequence[
     rows_copy(model._meta.db_table, columns, rows)
 
 
-def _fields(model: type[models.Model], objects: Sequence[models.Model]) -> list[models.Field]:
-    """The columns of a new row (all but the primary key and the full-text document, which is
-    computed), the automatic dates of ``objects`` set to now."""
-    now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name != "search_vector"]
-    for field in fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            for obj in objects:
-                setattr(obj, field.attname, now)
-    return fields
-
-
 _STAGE = "catalog_import_book_stage"
 
 
-def books_copy(books: Sequence[Book], *, authors: Mapping[str, str], publishers: Mapping[str, str]) -> None:
-    """Insert new ``books`` and set their primary keys. ``authors`` and ``publishers`` (by
-    ISBN-13) are the names their search document holds (their links are written after)."""
-    if not books:
-        return
+def books_copy(
+    rows: Sequence[Mapping[str, Any]], *, authors: Mapping[str, str], publishers: Mapping[str, str]
+) -> dict[str, int]:
+    """Insert new books, each given as its values by attribute name (``publisher_id``; the
+    fields a row leaves out take their defaults), and return their ids by ISBN-13. ``authors``
+    and ``publishers`` (by ISBN-13) are the names their search document holds (their links
+    are written after)."""
+    if not rows:
+        return {}
     if connection.vendor != "postgresql":
-        Book.objects.bulk_create(books)
-        return
-    fields = _fields(Book, books)
+        Book.objects.bulk_create(Book(**row) for row in rows)
+        isbns = [row["isbn13"] for row in rows]
+        return dict(Book.objects.filter(isbn13__in=isbns).values_list("isbn13", "pk"))
+    now = timezone.now()
+    fields = [f for f in Book._meta.concrete_fields if not f.primary_key and f.name != "search_vector"]
+    defaults = {}
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults[field.attname] = now
+        else:
+            defaults[field.attname] = field.get_db_prep_save(field.get_default(), connection)
     columns = [field.column for field in fields]
-    converters = [_converter(field) for field in fields]
+    names = [field.attname for field in fields]
     quote = connection.ops.quote_name
     listed = ", ".join(quote(column) for column in columns)
     document = search_document_sql(
@@ -93,11 +81,11 @@ def books_copy(books: Sequence[Book], *, authors: Mapping[str, str], publishers:
             [*columns, "search_authors", "search_publisher"],
             (
                 [
-                    *(convert(book) for convert in converters),
-                    authors.get(book.isbn13),
-                    publishers.get(book.isbn13),
+                    *(row.get(name, defaults[name]) for name in names),
+                    authors.get(row["isbn13"]),
+                    publishers.get(row["isbn13"]),
                 ]
-                for book in books
+                for row in rows
             ),
         )
         cursor.execute(
@@ -107,8 +95,7 @@ def books_copy(books: Sequence[Book], *, authors: Mapping[str, str], publishers:
         )
         ids = dict(cursor.fetchall())
         cursor.execute(f"DROP TABLE {_STAGE}")
-    for book in books:
-        book.pk = ids[book.isbn13]
+    return ids
 
 
 def rows_copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.categories.models import Category
@@ -117,6 +118,22 @@ def _values(record: BookRecord) -> dict[str, Any]:
     return given
 
 
+# What an existing book is compared on (and all that is loaded of it).
+_COMPARED = (*SCALAR_FIELDS, "isbn13", "publisher", "is_active", "cover", "updated_at")
+
+
+@dataclass
+class _Plan:
+    """What a batch changes, worked out in memory before anything is written."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)  # the columns of each new book
+    new_covers: list[tuple[str, str]] = field(default_factory=list)  # (ISBN-13, URL)
+    changed: list[Book] = field(default_factory=list)
+    changed_fields: set[str] = field(default_factory=set)
+    author_sets: dict[str, list[int]] = field(default_factory=dict)  # ISBN-13 → author ids in order
+    category_sets: dict[str, set[int]] = field(default_factory=dict)
+
+
 def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) -> BatchOutcome:
     """Upsert ``records`` (one per ISBN-13: the runner merged duplicates) in one transaction.
 
@@ -125,131 +142,146 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
     """
     outcome = BatchOutcome()
     with transaction.atomic():
-        existing = Book.objects.in_bulk([r.isbn13 for r in records], field_name="isbn13")
+        existing = Book.objects.only(*_COMPARED).in_bulk([r.isbn13 for r in records], field_name="isbn13")
         authors = _named(Author, {name for r in records for name in r.authors})
         publishers = _named(Publisher, {r.publisher for r in records if r.publisher})
         categories = categories_by_path({path for r in records for path in r.categories})
-        current_authors: dict[int, list[int]] = {}
-        current_categories: dict[int, set[int]] = {}
-        if existing:
-            ids = [book.pk for book in existing.values()]
-            for link in BookAuthor.objects.filter(book_id__in=ids).order_by("book_id", "position"):
-                current_authors.setdefault(link.book_id, []).append(link.author_id)
-            through = Book.categories.through
-            for book_id, category_id in through.objects.filter(book_id__in=ids).values_list(
-                "book_id", "category_id"
-            ):
-                current_categories.setdefault(book_id, set()).add(category_id)
+        plan = _plan(records, existing, authors, publishers, categories, outcome)
 
-        new_books: list[tuple[Book, BookRecord]] = []
-        changed: list[Book] = []
-        changed_fields: set[str] = set()
-        author_sets: dict[str, list[int]] = {}
-        category_sets: dict[str, set[int]] = {}
-        for record in records:
-            book = existing.get(record.isbn13)
-            wanted_authors = [authors[name].pk for name in dict.fromkeys(record.authors)]
-            wanted_categories = {categories[path].pk for path in record.categories if path in categories}
-            if record.withdrawn:
-                if book is not None and book.is_active:
-                    book.is_active = False
-                    changed.append(book)
-                    changed_fields.add("is_active")
-                    outcome.withdrawn += 1
-                else:
-                    outcome.unchanged += 1
-                continue
-            values = _values(record)
-            if record.publisher:
-                values["publisher_id"] = publishers[record.publisher].pk
-            if book is None:
-                book = Book(
-                    isbn13=record.isbn13,
-                    slug=f"{slugify(record.title)[:290].strip('-') or 'book'}-{record.isbn13}",
-                    currency=settings.SHOP_CURRENCY,
-                    **{"stock": 0, **values},
-                )
-                new_books.append((book, record))
-                author_sets[record.isbn13] = wanted_authors
-                category_sets[record.isbn13] = wanted_categories
-                continue
-            differs = [name for name, value in values.items() if getattr(book, name) != value]
-            for name in differs:
-                setattr(book, name, values[name])
-            links_differ = bool(record.authors) and current_authors.get(book.pk, []) != wanted_authors
-            categories_differ = (
-                bool(record.categories) and current_categories.get(book.pk, set()) != wanted_categories
-            )
-            if links_differ:
-                author_sets[record.isbn13] = wanted_authors
-            if categories_differ:
-                category_sets[record.isbn13] = wanted_categories
-            if differs or links_differ or categories_differ:
-                outcome.updated += 1
-                if differs:
-                    changed.append(book)
-                    changed_fields.update(differs)
-            else:
-                outcome.unchanged += 1
-            if record.cover_url and not book.cover:
-                outcome.covers.append((book.pk, record.cover_url))
-
-        created = [book for book, _ in new_books]
         author_names = {author.pk: author.name for author in authors.values()}
         publisher_names = {publisher.pk: publisher.name for publisher in publishers.values()}
-        books_copy(
-            created,
+        created = books_copy(
+            plan.new,
             authors={
-                book.isbn13: " ".join(author_names[pk] for pk in author_sets[book.isbn13]) for book in created
+                row["isbn13"]: " ".join(author_names[pk] for pk in plan.author_sets[row["isbn13"]])
+                for row in plan.new
             },
             publishers={
-                book.isbn13: publisher_names[book.publisher_id] for book in created if book.publisher_id
+                row["isbn13"]: publisher_names[row["publisher_id"]]
+                for row in plan.new
+                if row.get("publisher_id")
             },
         )
         outcome.created = len(created)
-        for book, record in new_books:
-            if record.cover_url:
-                outcome.covers.append((book.pk, record.cover_url))
-        if changed:
-            Book.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=500)
-        by_isbn = {book.isbn13: book for book in [*existing.values(), *created]}
+        outcome.covers.extend((created[isbn], url) for isbn, url in plan.new_covers)
+        if plan.changed:
+            now = timezone.now()
+            for book in plan.changed:
+                book.updated_at = now
+            Book.objects.bulk_update(
+                plan.changed, [*sorted(plan.changed_fields), "updated_at"], batch_size=500
+            )
+        ids = {**{isbn: book.pk for isbn, book in existing.items()}, **created}
         # The links of existing books are replaced; new books have none yet.
-        if author_sets:
-            ids = [by_isbn[isbn].pk for isbn in author_sets if isbn in existing]
-            if ids:
-                BookAuthor.objects.filter(book_id__in=ids).delete()
-            links_copy(
-                BookAuthor,
-                ("book_id", "author_id", "position"),
-                [
-                    (by_isbn[isbn].pk, author_id, position)
-                    for isbn, author_ids in author_sets.items()
-                    for position, author_id in enumerate(author_ids)
-                ],
-            )
-        if category_sets:
-            through = Book.categories.through
-            ids = [by_isbn[isbn].pk for isbn in category_sets if isbn in existing]
-            if ids:
-                through.objects.filter(book_id__in=ids).delete()
-            links_copy(
-                through,
-                ("book_id", "category_id"),
-                [
-                    (by_isbn[isbn].pk, category_id)
-                    for isbn, category_ids in category_sets.items()
-                    for category_id in category_ids
-                ],
-            )
+        _links_replace(
+            BookAuthor,
+            ("book_id", "author_id", "position"),
+            [ids[isbn] for isbn in plan.author_sets if isbn in existing],
+            [
+                (ids[isbn], author_id, position)
+                for isbn, author_ids in plan.author_sets.items()
+                for position, author_id in enumerate(author_ids)
+            ],
+        )
+        _links_replace(
+            Book.categories.through,
+            ("book_id", "category_id"),
+            [ids[isbn] for isbn in plan.category_sets if isbn in existing],
+            [
+                (ids[isbn], category_id)
+                for isbn, category_ids in plan.category_sets.items()
+                for category_id in category_ids
+            ],
+        )
         # New books got their search document as they were inserted; changed ones get theirs
         # rebuilt (category links are not in it).
-        refreshed = {book.pk for book in changed} | {
-            by_isbn[isbn].pk for isbn in author_sets if isbn in existing
+        refreshed = {book.pk for book in plan.changed} | {
+            ids[isbn] for isbn in plan.author_sets if isbn in existing
         }
         book_search_vector_refresh(book_ids=sorted(refreshed))
         if dry_run:
             transaction.set_rollback(True)
             outcome.covers.clear()
-        elif created or refreshed or category_sets:
+        elif created or refreshed or plan.category_sets:
             catalog_version_bump()
     return outcome
+
+
+def _plan(
+    records: Sequence[BookRecord],
+    existing: dict[str, Book],
+    authors: dict[str, Author],
+    publishers: dict[str, Publisher],
+    categories: dict[str, Category],
+    outcome: BatchOutcome,
+) -> _Plan:
+    """Compare each record with the book it names: new, changed (and which fields and links),
+    withdrawn or unchanged."""
+    plan = _Plan()
+    current_authors: dict[int, list[int]] = {}
+    current_categories: dict[int, set[int]] = {}
+    if existing:
+        ids = [book.pk for book in existing.values()]
+        links = BookAuthor.objects.filter(book_id__in=ids).order_by("book_id", "position")
+        for book_id, author_id in links.values_list("book_id", "author_id"):
+            current_authors.setdefault(book_id, []).append(author_id)
+        through = Book.categories.through.objects.filter(book_id__in=ids)
+        for book_id, category_id in through.values_list("book_id", "category_id"):
+            current_categories.setdefault(book_id, set()).add(category_id)
+    currency = settings.SHOP_CURRENCY
+    for record in records:
+        book = existing.get(record.isbn13)
+        if record.withdrawn:
+            if book is not None and book.is_active:
+                book.is_active = False
+                plan.changed.append(book)
+                plan.changed_fields.add("is_active")
+                outcome.withdrawn += 1
+            else:
+                outcome.unchanged += 1
+            continue
+        wanted_authors = [authors[name].pk for name in dict.fromkeys(record.authors)]
+        wanted_categories = {categories[path].pk for path in record.categories if path in categories}
+        values = _values(record)
+        if record.publisher:
+            values["publisher_id"] = publishers[record.publisher].pk
+        if book is None:
+            slug = f"{slugify(record.title)[:290].strip('-') or 'book'}-{record.isbn13}"
+            plan.new.append(
+                {"stock": 0, **values, "isbn13": record.isbn13, "slug": slug, "currency": currency}
+            )
+            plan.author_sets[record.isbn13] = wanted_authors
+            plan.category_sets[record.isbn13] = wanted_categories
+            if record.cover_url:
+                plan.new_covers.append((record.isbn13, record.cover_url))
+            continue
+        differs = [name for name, value in values.items() if getattr(book, name) != value]
+        for name in differs:
+            setattr(book, name, values[name])
+        links_differ = bool(record.authors) and current_authors.get(book.pk, []) != wanted_authors
+        categories_differ = (
+            bool(record.categories) and current_categories.get(book.pk, set()) != wanted_categories
+        )
+        if links_differ:
+            plan.author_sets[record.isbn13] = wanted_authors
+        if categories_differ:
+            plan.category_sets[record.isbn13] = wanted_categories
+        if differs or links_differ or categories_differ:
+            outcome.updated += 1
+            if differs:
+                plan.changed.append(book)
+                plan.changed_fields.update(differs)
+        else:
+            outcome.unchanged += 1
+        if record.cover_url and not book.cover:
+            outcome.covers.append((book.pk, record.cover_url))
+    return plan
+
+
+def _links_replace(
+    model: Any, fields: Sequence[str], replaced: list[int], rows: list[tuple[int, ...]]
+) -> None:
+    """The links of the ``replaced`` books deleted, then ``rows`` inserted."""
+    if replaced:
+        model.objects.filter(book_id__in=replaced).delete()
+    links_copy(model, fields, rows)
