@@ -205,3 +205,12 @@ def test_a_file_read_by_a_reader_process_is_imported_whole_and_its_errors_end_cl
     assert "not well-formed XML at line" in broken.stderr
     assert "Traceback" not in broken.stderr, broken.stderr
     assert (tmp_path / "rejects.csv").read_text().startswith("source,field,reason,value")
+
+
+def test_a_re_import_that_changes_a_book_moves_its_updated_at(tmp_path):
+    run("import_books", csv_file(tmp_path, [f"{isbn13(1)};Livre;Victor Hugo;12,90 €;3\n"]))
+    before = Book.objects.get().updated_at
+
+    run("import_books", csv_file(tmp_path, [f"{isbn13(1)};Livre;Victor Hugo;14,90 €;3\n"]))
+
+    assert Book.objects.get().updated_at > before
