@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -89,8 +89,10 @@ def categories_by_path(paths: set[str]) -> dict[str, Category]:
     missing ones created through the categories service (which keeps the tree's paths)."""
     if not paths:
         return {}
-    tree = list(Category.objects.all())
-    by_parent_name = {(c.parent_id, c.name.strip().lower()): c for c in tree}
+    # Only the categories called as a part of a path can be on one: not the whole tree.
+    names = {part.strip().lower() for path in paths for part in path.split(">") if part.strip()}
+    named = Category.objects.annotate(key=Lower(Trim("name"))).filter(key__in=names)
+    by_parent_name = {(c.parent_id, c.name.strip().lower()): c for c in named}
     resolved: dict[str, Category] = {}
     for path in sorted(paths):
         parent: Category | None = None
