@@ -27,6 +27,7 @@ from .writer import books_import_batch
 
 BATCH_SIZE = 1000
 PROGRESS_EVERY = 5.0  # seconds between progress lines when not on a terminal
+BAR_EVERY = 0.1  # seconds between redraws of the bar on a terminal
 
 
 @dataclass
@@ -99,14 +100,18 @@ class _Progress:
             self.bar.start()
             self.task = self.bar.add_task(label)
 
-    def update(self, summary: ImportSummary) -> None:
+    def update(self, summary: ImportSummary, *, last: bool = False) -> None:
+        """Called for every row: redraws the bar at most ten times a second, and once ``last``."""
         elapsed = time.monotonic() - self.started
+        every = BAR_EVERY if self.bar is not None else PROGRESS_EVERY
+        if elapsed - self.last < every and not (last and self.bar is not None):
+            return
+        self.last = elapsed
         rate = summary.rows / elapsed if elapsed else 0.0
         text = f"{self.label}: {summary.rows} rows ({rate:.0f}/s), {summary.rejected} rejected"
         if self.bar is not None:
             self.bar.update(self.task, description=text)
-        elif elapsed - self.last >= PROGRESS_EVERY:
-            self.last = elapsed
+        else:
             self.out.write(text + "\n")
             self.out.flush()
 
@@ -198,6 +203,7 @@ def import_run(
     finally:
         items.close()  # the reader stops
         signal.signal(signal.SIGTERM, previous_term)
+        progress.update(summary, last=True)
         progress.close()
         summary.elapsed = time.monotonic() - started
         if report is not None:
