@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.db import transaction
 from rest_framework.response import Response
 
+from bookstore.replicas import catalogue_written
+
 VERSION_KEY = "catalog:version"
 
 
@@ -34,9 +36,14 @@ def _generation(key: str, known: str | None = None) -> str:
 
 def _bump_on_commit(keys: Iterable[str]) -> None:
     keys = list(keys)
-    transaction.on_commit(
-        lambda: cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None), robust=True
-    )
+
+    def bump() -> None:
+        # First, so that a read keyed by the new generation is never built from a replica
+        # that has not replayed the write (bookstore/replicas.py).
+        catalogue_written()
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+
+    transaction.on_commit(bump, robust=True)
 
 
 def catalog_version() -> str:

@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
+from .replicas import replicas_report
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,7 +64,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Database, cache and broker are reachable; 503 naming the ones that are not."""
+    """Database, cache and broker are reachable; 503 naming the ones that are not. Read
+    replicas are listed with their state, and those not serving under ``degraded``."""
     checks: dict[str, str] = {}
     for name, check in CHECKS.items():
         try:
@@ -73,9 +76,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
         else:
             checks[name] = "ok"
     failed = [name for name, result in checks.items() if result != "ok"]
+    body: dict = {"status": "unavailable" if failed else "ok"}
     if failed:
-        return JsonResponse({"status": "unavailable", "failed": failed, "checks": checks}, status=503)
-    return JsonResponse({"status": "ok", "checks": checks})
+        body["failed"] = failed
+    body["checks"] = checks
+    # A replica down or lagging is named but does not fail the probe: the primary serves.
+    replicas = replicas_report()
+    if replicas:
+        body["replicas"] = replicas
+        body["degraded"] = [alias for alias, state in replicas.items() if state != "ok"]
+    return JsonResponse(body, status=503 if failed else 200)
 
 
 PROBES = {"/healthz": healthz, "/readyz": readyz}

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "bookstore.middleware.RequestLogMiddleware",
     "bookstore.health.HealthCheckMiddleware",
     "bookstore.middleware.NulByteMiddleware",
+    "bookstore.replicas.ReplicaRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -136,6 +137,27 @@ if USING_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         connect_timeout=DB_CONNECT_TIMEOUT, options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}"
     )
+
+# Read replicas (bookstore/replicas.py): the catalogue's anonymous reads go to one of them, the
+# rest to the primary. A replica down, or more than DATABASE_REPLICA_MAX_LAG seconds behind, is
+# skipped (checked every DATABASE_REPLICA_CHECK_SECONDS); a client that wrote, and everyone after
+# a catalogue write, read the primary for DATABASE_REPLICA_PIN_SECONDS (keep it above the two).
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2.0)
+DATABASE_REPLICA_PIN_SECONDS = env.float("DATABASE_REPLICA_PIN_SECONDS", default=10.0)
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = env.db_url_config(_url)
+    # Tests run against the primary's test database (the replica's copy of it is not made).
+    _replica.update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True)
+    _replica["TEST"] = {"MIRROR": "default"}
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that does not answer is given up sooner: the primary is there.
+        _replica.setdefault("OPTIONS", {}).update(
+            connect_timeout=1, options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}"
+        )
+    DATABASES[f"replica{_number}"] = _replica
+DATABASE_ROUTERS = ["bookstore.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 
 # --- Cache and sessions -------------------------------------------------------------------
 

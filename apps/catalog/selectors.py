@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     Case,
     Count,
@@ -257,7 +257,8 @@ def book_facets(*, books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str,
         "SELECT 'c', c.slug, c.name, c.parent, c.depth, c.path, c.n "
         f"FROM ({categories_sql}) c"
     )
-    with connection.cursor() as cursor:
+    # Raw SQL: the router is asked which database, as a queryset would (a replica, perhaps).
+    with connections[router.db_for_read(Book)].cursor() as cursor:
         cursor.execute(sql, [*grouped_params, *categories_params])
         rows = cursor.fetchall()
 

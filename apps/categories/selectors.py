@@ -6,7 +6,7 @@ Counts are of active books in a category or any of its descendants, each book co
 
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from .exceptions import CategoryNotFound
@@ -40,7 +40,7 @@ def category_book_counts(*, book_ids_sql: tuple[str, tuple[Any, ...]] | None = N
         sql += f"WHERE bc.book_id IN ({book_ids_sql[0]}) "
         params.extend(book_ids_sql[1])
     sql += "GROUP BY c.id"
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Category)].cursor() as cursor:  # a replica, perhaps
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
 
@@ -141,6 +141,6 @@ def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[s
     """For the books that ``book_ids_sql`` selects: each category holding some of them (itself
     or through a descendant), root first, with the number of those books. One query."""
     sql, params = category_facets_sql(book_ids_sql=book_ids_sql)
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Category)].cursor() as cursor:  # a replica, perhaps
         cursor.execute(sql, params)
         return category_facets_from_rows(cursor.fetchall())
