@@ -68,3 +68,32 @@ def test_unknown_environment_name_is_refused():
     result = manage("check", env=clean_env(DJANGO_ENV="staging"))
     assert result.returncode != 0
     assert "DJANGO_ENV must be 'development' or 'production'" in result.stderr
+
+
+def test_replica_urls_become_replica_aliases_mirrored_in_tests_and_routed():
+    show = (
+        "from django.conf import settings as s; "
+        "print(sorted(s.DATABASES), s.DATABASE_ROUTERS, "
+        "[(s.DATABASES[a]['PORT'], s.DATABASES[a]['TEST']['MIRROR']) for a in s.DATABASES if a != 'default'])"
+    )
+    none = manage(
+        "shell", "--no-imports", "-c", show, env=clean_env(DATABASE_URL="postgres://u@primary:5432/shop")
+    )
+    assert none.returncode == 0, none.stderr
+    assert none.stdout.strip() == "['default'] [] []"
+
+    two = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        env=clean_env(
+            DATABASE_URL="postgres://u@primary:5432/shop",
+            DATABASE_REPLICA_URLS="postgres://u@replica-a:5433/shop,postgres://u@replica-b:5434/shop",
+        ),
+    )
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.strip() == (
+        "['default', 'replica1', 'replica2'] ['bookstore.replicas.ReplicaRouter'] "
+        "[(5433, 'default'), (5434, 'default')]"
+    )
