@@ -242,13 +242,6 @@ class _Routing:
 _routing: ContextVar[_Routing | None] = ContextVar("replica_routing", default=None)
 
 
-def serving_alias() -> str | None:
-    """The database the current request's catalogue reads went to (``None`` outside a
-    catalogue read, or before its first query)."""
-    routing = _routing.get()
-    return routing.alias if routing is not None and routing.resolved else None
-
-
 class ReplicaRouter:
     """Django's database router: see the module's docstring for what reads a replica."""
 
