@@ -15,6 +15,7 @@ from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from bookstore.csp import content_security_policy
 
@@ -73,6 +74,8 @@ INSTALLED_APPS = [
     "apps.cart",
     "apps.orders",
     "apps.reviews",
+    # The dead-letter record of the background tasks (no app depends on it).
+    "apps.jobs",
     # The customer pages that compose the apps above (no models).
     "apps.storefront",
 ]
@@ -323,9 +326,30 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )
 CELERY_TASK_EAGER_PROPAGATES = True
-# The queue tasks go to unless routed elsewhere (a worker started with -Q consumes others).
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# One queue per kind of work, so that a burst of one kind (a mailing, an import's thousands of
+# cover downloads) never waits in front of another (a payment webhook): README.md, "Celery", says
+# which worker consumes which. A worker started without -Q consumes them all. TASK_QUEUE_PREFIX
+# names another set of queues on the same broker (the tests give each worker queues of its own).
+TASK_QUEUE_PREFIX = env.str("TASK_QUEUE_PREFIX", default="")
+TASK_QUEUES = {
+    kind: TASK_QUEUE_PREFIX + kind for kind in ("default", "payments", "emails", "covers", "imports")
+}
+CELERY_TASK_DEFAULT_QUEUE = TASK_QUEUES["default"]
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in TASK_QUEUES.values()]
+CELERY_TASK_ROUTES = {
+    # Webhook events, provider calls, the relay and reconciliation of payments.
+    "apps.orders.tasks.payment*": {"queue": TASK_QUEUES["payments"]},
+    "apps.orders.tasks.outbox_email*": {"queue": TASK_QUEUES["emails"]},
+    "apps.accounts.tasks.*": {"queue": TASK_QUEUES["emails"]},
+    "apps.reviews.tasks.*": {"queue": TASK_QUEUES["emails"]},
+    # A staff member's upload: its thumbnails.
+    "catalog.book_cover_thumbnails_make": {"queue": TASK_QUEUES["covers"]},
+    # What an import leaves behind: one download per cover given by URL, up to the whole file.
+    "catalog.book_cover_fetch": {"queue": TASK_QUEUES["imports"]},
+}
 CELERY_TASK_IGNORE_RESULT = True
+# Acknowledged once done, one message at a time per process: a worker that dies mid-task leaves
+# the message to another (every task is safe to run twice). Payment tasks say so themselves too.
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

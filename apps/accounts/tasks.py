@@ -21,7 +21,9 @@ TRANSIENT_EMAIL_ERRORS = (OSError, AnymailAPIError)
 RETRY_OPTIONS = {
     "autoretry_for": TRANSIENT_EMAIL_ERRORS,
     "retry_backoff": 30,
-    "retry_backoff_max": 60 * 30,
+    # Under RabbitMQ's consumer_timeout (30 minutes): a worker holds a retry's message unacknowledged
+    # until it is due, and RabbitMQ closes the channel of one held longer.
+    "retry_backoff_max": 60 * 15,
     "retry_jitter": True,
     "max_retries": 6,
 }

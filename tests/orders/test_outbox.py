@@ -16,7 +16,7 @@ from apps.orders.services import order_mark_paid, order_place, order_transition,
 from apps.orders.tasks import outbox_emails_relay
 from bookstore.celery import app as celery_app
 from tests.services import requires_broker, requires_postgres
-from tests.workers import celery_worker, queue_of_the_test
+from tests.workers import celery_worker, queues_of_the_test
 
 from .conftest import INLINE_ADDRESS, ORDERS, fill_cart
 
@@ -188,7 +188,7 @@ def test_a_worker_that_starts_sends_the_emails_that_waited_without_beat(user, bo
     assert OutboxEmail.objects.get(order=placed).status == "pending"
 
     # No beat runs; a worker starts, on a queue of this test's own.
-    with celery_worker(queue=queue_of_the_test(monkeypatch), folder=tmp_path) as (mail_dir, log_path):
+    with celery_worker(queue=queues_of_the_test(monkeypatch), folder=tmp_path) as (mail_dir, log_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and OutboxEmail.objects.get(order=placed).status != "sent":
             time.sleep(0.5)

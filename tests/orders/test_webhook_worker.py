@@ -1,26 +1,28 @@
-"""A signed Stripe webhook is processed by a real worker, through the broker, which sends the email."""
+"""A signed Stripe webhook is processed by a real worker, through the broker, which sends the email;
+the payments queue's worker is not held up by a burst of emails."""
 
 import email
 import email.policy
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
 
+from apps.accounts.tasks import verification_email_send
 from apps.orders.models import EventStatus, Order, OrderStatus, PaymentEvent
 from tests.services import requires_broker, requires_postgres
 from tests.standins.stripe_api import DEFAULT_SECRET_KEY
-from tests.workers import celery_worker, queue_of_the_test
+from tests.workers import broker_queues, celery_worker, queues_of_the_test
 
 from .conftest import ORDERS, STRIPE_WEBHOOK_SECRET, fill_cart, stripe_webhook
 
 pytestmark = [requires_postgres, requires_broker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def worker(monkeypatch, tmp_path, stripe_api):
-    """A worker with the shop's and Stripe's settings (pointed at the stand-in); yields mail and log."""
-    env = {
+def _worker_env(stripe_api) -> dict[str, str]:
+    """The shop's and Stripe's settings for a worker (Stripe pointed at the stand-in)."""
+    return {
         "STRIPE_SECRET_KEY": DEFAULT_SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_standin",
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
@@ -32,7 +34,17 @@ def worker(monkeypatch, tmp_path, stripe_api):
         "SHOP_VAT_RATE": "5.5",
         "SHIPPING_POLICY": "book_law",
     }
-    with celery_worker(queue=queue_of_the_test(monkeypatch), folder=tmp_path, env=env) as worker:
+
+
+@pytest.fixture
+def queues(monkeypatch):
+    return queues_of_the_test(monkeypatch)
+
+
+@pytest.fixture
+def worker(queues, tmp_path, stripe_api):
+    """One worker on every queue; yields its mail folder and log."""
+    with celery_worker(queue=queues, folder=tmp_path, env=_worker_env(stripe_api)) as worker:
         yield worker
 
 
@@ -96,3 +108,57 @@ def test_a_signed_webhook_is_processed_by_a_worker_and_the_confirmation_sent(
     time.sleep(2)
     assert len(list(mail_dir.iterdir())) == 1, f"a redelivery sent a second email; {worker_log()}"
     assert PaymentEvent.objects.filter(provider="stripe", event_id=event["id"]).count() == 1
+
+
+def test_a_burst_of_emails_does_not_delay_a_payment_webhook(
+    user, user_client, client, book, address, stripe_api, queues, tmp_path
+):
+    """200 emails wait on their queue, no email worker running; the payments worker, started with
+    ``-Q payments`` as in production, processes the webhook at once, and the confirmation email
+    it enqueues joins the others on the emails queue."""
+    fill_cart(user, (book, 1))
+    placed = user_client.post(ORDERS, {"shipping_address": address.pk, "payment_provider": "stripe"})
+    assert placed.status_code == 201, placed.content
+    number, intent_id = placed.json()["number"], placed.json()["payment"]["reference"]
+    stripe_api.succeed(intent_id)
+    event = stripe_api.intent_event("payment_intent.succeeded", intent_id)
+    burst = 200
+
+    with (
+        broker_queues(queues) as connection,
+        celery_worker(queue=queues, folder=tmp_path, kinds=("payments",), env=_worker_env(stripe_api)) as (
+            _,
+            log_path,
+        ),
+    ):
+        for _ in range(burst):
+            verification_email_send.delay(user.pk, user.email)
+        response = stripe_webhook(client, event)
+        assert response.status_code == 200, response.content
+        order = Order.objects.get(number=number)
+
+        def paid() -> bool:
+            order.refresh_from_db()
+            return order.status == OrderStatus.PAID
+
+        assert wait_for(paid), (
+            f"order {number} is {order.status} after 60 s; the worker's log:\n{log_path.read_text()}"
+        )
+
+        waiting = queues.kombu_queue("emails").bind(connection.default_channel)
+        names: Counter[str] = Counter()
+        deadline = time.monotonic() + 10
+        while sum(names.values()) < burst + 2 and time.monotonic() < deadline:
+            message = waiting.get(no_ack=True)
+            if message is None:
+                time.sleep(0.05)
+                continue
+            names[message.headers["task"]] += 1
+
+    assert names == {
+        "apps.accounts.tasks.verification_email_send": burst,
+        # Sent by the worker: the confirmation of the order it has just paid, and the relay of the
+        # outbox every worker enqueues when it starts.
+        "apps.orders.tasks.outbox_email_send": 1,
+        "apps.orders.tasks.outbox_emails_relay": 1,
+    }
