@@ -79,3 +79,65 @@ def gunicorn(env: Mapping[str, str | None], log_path: Path, *, boot_seconds: flo
             yield base
         finally:
             stop(process)
+
+
+HAPROXY = Path("/usr/sbin/haproxy")
+
+HAPROXY_CONFIG = """\
+global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option forwardfor
+frontend shop
+    bind 127.0.0.1:{port}
+    default_backend web
+backend web
+    balance roundrobin
+    option httpchk GET /healthz
+    # Which process answered: the tests assert both did.
+    http-response set-header X-Served-By %[srv_name]
+{servers}
+"""
+
+
+@contextmanager
+def haproxy(
+    backends: list[str], folder: Path, *, port: int | None = None, boot_seconds: float = 15
+) -> Iterator[str]:
+    """Debian's HAProxy in the foreground on ``port`` (or a spare one), round-robin over
+    ``backends`` (base URLs, named ``web1``, ``web2``… in its ``X-Served-By`` header); yields its
+    base URL once every backend has answered ``/healthz`` through it."""
+    port = port or spare_port()
+    servers = "\n".join(
+        f"    server web{n} {url.removeprefix('http://')} check inter 1s" for n, url in enumerate(backends, 1)
+    )
+    config = folder / "haproxy.cfg"
+    config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers))
+    log_path = folder / "haproxy.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed command
+            [str(HAPROXY), "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            seen: set[str] = set()
+            deadline = time.monotonic() + boot_seconds
+            while len(seen) < len(backends):
+                try:
+                    answer = requests.get(f"{base}/healthz", timeout=2)
+                    if answer.ok:
+                        seen.add(answer.headers.get("X-Served-By", ""))
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"HAProxy did not reach every backend ({seen}):\n{log_path.read_text()}"
+                    )
+                time.sleep(0.1)
+            yield base
+        finally:
+            stop(process)
