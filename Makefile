@@ -18,7 +18,7 @@ help:
 	@echo "make typescript  tsc --strict on the TypeScript client (clients/typescript) against the live OpenAPI schema"
 	@echo "make messages  compile the translations (locale/*/LC_MESSAGES/django.po into .mo files)"
 	@echo "make bench   catalogue and cart benchmarks (PostgreSQL and Redis on 127.0.0.1)"
-	@echo "make worker  a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make worker  a Celery worker on every queue (needs CELERY_BROKER_URL; README.md says which queue is which)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else "Python 3.13 is required, found " + sys.version.split()[0] + " at $(PYTHON); set PYTHON=/path/to/python3.13")'

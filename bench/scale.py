@@ -222,6 +222,8 @@ def main() -> None:
             ("one gunicorn, direct", first),
             ("one gunicorn behind HAProxy", one_behind),
             ("two gunicorns behind HAProxy", two_behind),
+            # Again, last: what the order of the rows (a warmer machine, cache, connections) is worth.
+            ("one gunicorn, direct, again", first),
         ):
             for read, path in paths.items():
                 for _ in range(50):  # warm-up: connections, the cache entry
