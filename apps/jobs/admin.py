@@ -29,7 +29,16 @@ class OpenFilter(admin.SimpleListFilter):
 
 @admin.register(FailedTask)
 class FailedTaskAdmin(admin.ModelAdmin):
-    list_display = ("failed_at", "task_name", "queue", "exception", "retries", "rerun_at", "resolved_at")
+    list_display = (
+        "failed_at",
+        "task_name",
+        "queue",
+        "exception",
+        "occurrences",
+        "retries",
+        "rerun_at",
+        "resolved_at",
+    )
     list_filter = (OpenFilter, "queue", "task_name")
     search_fields = ("task_name", "task_id", "message")
     date_hierarchy = "failed_at"

@@ -16,11 +16,15 @@ class FailedTask(models.Model):
     queue = models.CharField(max_length=200, blank=True)
     args = models.JSONField(default=list)
     kwargs = models.JSONField(default=dict)
-    retries = models.PositiveIntegerField(default=0, help_text="Retries made before it gave up.")
+    retries = models.PositiveIntegerField(
+        default=0, help_text="Retries made before it gave up (the last time)."
+    )
+    occurrences = models.PositiveIntegerField(default=1, help_text="Times it failed while this row was open.")
     exception = models.CharField(max_length=200)
     message = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
-    failed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    first_failed_at = models.DateTimeField(auto_now_add=True)
+    failed_at = models.DateTimeField(db_index=True, help_text="The last failure.")
     rerun_at = models.DateTimeField(null=True, blank=True, help_text="When staff ran it again.")
     rerun_task_id = models.CharField(max_length=64, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

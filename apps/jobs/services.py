@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import current_app
 from django.db import DatabaseError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -45,18 +45,36 @@ def failed_task_record(
     exception: BaseException,
     traceback: str = "",
 ) -> FailedTask:
-    """Record a task that failed for good, for the staff to see and run again."""
-    return FailedTask.objects.create(
-        task_id=task_id,
-        task_name=task_name,
-        queue=queue,
-        args=_plain(list(args)),
-        kwargs=_plain(dict(kwargs)),
-        retries=retries,
-        exception=f"{type(exception).__module__}.{type(exception).__qualname__}"[:200],
-        message=str(exception),
-        traceback=traceback[-TRACEBACK_MAX_CHARS:],
-    )
+    """Record a task that failed for good, for the staff to see and run again: a new row, or the
+    open one of the same task and arguments, counted once more with this failure's details."""
+    details = {
+        "task_id": task_id,
+        "queue": queue,
+        "retries": retries,
+        "exception": f"{type(exception).__module__}.{type(exception).__qualname__}"[:200],
+        "message": str(exception),
+        "traceback": traceback[-TRACEBACK_MAX_CHARS:],
+        "failed_at": timezone.now(),
+    }
+    args_plain, kwargs_plain = _plain(list(args)), _plain(dict(kwargs))
+    with transaction.atomic():
+        same = (
+            FailedTask.objects.select_for_update()
+            .filter(
+                task_name=task_name, args=args_plain, kwargs=kwargs_plain, resolved_at=None, rerun_at=None
+            )
+            .first()
+        )
+        if same is None:
+            return FailedTask.objects.create(
+                task_name=task_name, args=args_plain, kwargs=kwargs_plain, **details
+            )
+        for name, value in details.items():
+            setattr(same, name, value)
+        same.occurrences = F("occurrences") + 1
+        same.save()
+        same.refresh_from_db(fields=["occurrences"])
+        return same
 
 
 def task_failure_received(

@@ -43,12 +43,12 @@ class Journey:
         self.base = base
         self.http = requests.Session()
         self.http.headers["Accept-Language"] = "fr"
-        self.served_by: list[tuple[str, str, int]] = []
+        self.served_by: list[tuple[str, str, str, int]] = []
 
     def _note(self, response: requests.Response) -> requests.Response:
         for answer in [*response.history, response]:
-            self.served_by.append((answer.request.method or "", answer.url, answer.status_code))
-            self.served_by[-1] = (answer.headers.get("X-Served-By", "?"), *self.served_by[-1][:2])
+            served = answer.headers.get("X-Served-By", "?")
+            self.served_by.append((served, answer.request.method or "", answer.url, answer.status_code))
         return response
 
     def get(self, path: str) -> str:

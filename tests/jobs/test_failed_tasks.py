@@ -61,6 +61,19 @@ def test_a_task_that_keeps_failing_is_retried_then_recorded_and_logged(customer,
     assert "failed for good after 6 retries" in line.getMessage()
 
 
+def test_the_same_task_failing_again_counts_on_its_open_record(customer, failing_mail):
+    _send_verification(customer)
+    _send_verification(customer)
+    other = UserFactory(email="bea@example.com", is_active=False, email_verified=False)
+    _send_verification(other)
+
+    records = {failed.args[1]: failed for failed in FailedTask.objects.all()}
+    assert sorted(records) == ["ada@example.com", "bea@example.com"]
+    assert records["ada@example.com"].occurrences == 2
+    assert records["ada@example.com"].failed_at > records["ada@example.com"].first_failed_at
+    assert records["bea@example.com"].occurrences == 1
+
+
 def test_a_task_that_succeeds_after_a_retry_leaves_no_record(customer, failing_mail, mailoutbox):
     failing_mail.failures = 2
 
