@@ -166,7 +166,12 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int, *, args: Sequence[str] = (), log: Path | None = None
+    env: dict[str, str],
+    workers: int,
+    *,
+    args: Sequence[str] = (),
+    log: Path | None = None,
+    ready_timeout: float = 30.0,
 ) -> Iterator[int]:
     """Serve the shop with gunicorn on 127.0.0.1 for the block; yield its port.
 
@@ -195,7 +200,7 @@ def gunicorn(
         stderr=subprocess.STDOUT if output is not None else None,
     )
     try:
-        wait_for(port, process)
+        wait_for(port, process, ready_timeout)
         yield port
     finally:
         _stop(process)
