@@ -1,22 +1,31 @@
-"""The catalogue's cache generation, shared by the two apps that hold catalogue data
-(categories and catalog) and by the readers that show it (the cart).
+"""The catalogue's cache generations, shared by the two apps that hold catalogue data
+(categories and catalog) and by the readers that show it (the cart, the pages).
 
-Every cached read that shows catalogue data (book lists and details, category trees, carts
-with their current prices) puts ``catalog_version()`` in its cache key. Any write to books,
-authors, publishers, categories or stock calls ``catalog_version_bump()``, which replaces the
-generation once the transaction commits: every older entry stops being read at once, and
-expires on its own. Readers never see a price older than the last committed write.
+Three kinds of generation retire cached reads, each once the write's transaction commits:
+
+- the catalogue's (``catalog_version()``), in every cached read's key: any write to books,
+  authors, publishers or categories (a price, a title, a book withdrawn) replaces it, and every
+  older entry stops being read at once. Readers never see a price older than the last
+  committed write.
+- a scope's (``scope_version``): a part of the catalogue (one book: its reviews and rating).
+- a book's stock number (``books_changed``): stock moves (checkouts, cancellations) change
+  only the books they touch, so they do not empty the whole cache. A cached entry that shows
+  books records each one's number when it was built (``books_stamp``) and is served only while
+  they are all unchanged (``books_stamp_current``): a stock figure shown is never older than
+  the last committed change of that book. The numbers come from one counter, so an entry built
+  while one of its books changed can tell, and is not kept (see ``books_stamp``).
 """
 
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from rest_framework.response import Response
+from django.http import HttpResponse
+from django.utils.translation import get_language
 
 from bookstore.replicas import catalogue_written
 
@@ -77,38 +86,185 @@ def scope_versions_bump(scopes: Iterable[str]) -> None:
 def versions_key(scope: str | None) -> str:
     """The catalogue's generation, and the scope's when there is one (read in one round
     trip), for a cache key."""
-    if not scope:
-        return catalog_version()
-    keys = [VERSION_KEY, _scope_key(scope)]
-    found = cache.get_many(keys)
-    return ":".join(_generation(key, found.get(key)) for key in keys)
+    return generations(scope=scope)[0]
 
+
+# --- Books' stock numbers ----------------------------------------------------------------------
+
+BOOKS_COUNTER_KEY = "catalog:books:counter"
+BOOK_KEY_PREFIX = "catalog:book"
+# Replaced when a book's stock reaches or leaves zero: the key of lists filtered by stock.
+AVAILABILITY_KEY = "catalog:availability"
+
+BooksStamp = tuple[tuple[int, int], ...]
+
+
+def _book_key(book_id: int) -> str:
+    return f"{BOOK_KEY_PREFIX}:{book_id}"
+
+
+def books_changed(*, book_ids: Iterable[int], availability: bool = False) -> None:
+    """Once the transaction commits, give each of these books a new number: every cached read
+    that shows one of them stops being served. ``availability``: a book's stock reached or left
+    zero, which changes what a list filtered by stock holds, so those lists are retired too.
+
+    The numbers (and the counter they come from) never expire: an entry whose book has no
+    number recorded it as 0, and a lost number would make it current again.
+    """
+    ids = sorted(set(book_ids))
+    if not ids:
+        return
+
+    def bump() -> None:
+        # As for every catalogue write: no entry showing the new numbers is built from a
+        # replica that has not replayed the stock move (bookstore/replicas.py).
+        catalogue_written()
+        cache.add(BOOKS_COUNTER_KEY, 0, timeout=None)
+        number = cache.incr(BOOKS_COUNTER_KEY)
+        values: dict[str, Any] = {_book_key(book_id): number for book_id in ids}
+        if availability:
+            values[AVAILABILITY_KEY] = uuid.uuid4().hex
+        cache.set_many(values, timeout=None)
+
+    transaction.on_commit(bump, robust=True)
+
+
+def generations(*, scope: str | None = None, availability: bool = False) -> tuple[str, int]:
+    """In one round trip: the generations for a cache key (the catalogue's, the scope's, the
+    availability's when asked), and the books' counter as of now, for ``books_stamp``."""
+    keys = [VERSION_KEY]
+    if scope:
+        keys.append(_scope_key(scope))
+    if availability:
+        keys.append(AVAILABILITY_KEY)
+    found = cache.get_many([*keys, BOOKS_COUNTER_KEY])
+    key = ":".join(_generation(k, found.get(k)) for k in keys)
+    return key, int(found.get(BOOKS_COUNTER_KEY) or 0)
+
+
+def _numbers(book_ids: Iterable[int]) -> dict[int, int]:
+    keys = {_book_key(book_id): book_id for book_id in book_ids}
+    if not keys:
+        return {}
+    found = cache.get_many(list(keys))
+    return {book_id: int(found.get(key) or 0) for key, book_id in keys.items()}
+
+
+def books_stamp(book_ids: Iterable[int], *, counter: int) -> BooksStamp | None:
+    """The numbers of the books an entry shows, read after building it; None when one of them
+    changed after ``counter`` was read (before building): the entry may show the old stock,
+    so it must not be kept."""
+    numbers = _numbers(book_ids)
+    if any(number > counter for number in numbers.values()):
+        return None
+    return tuple(sorted(numbers.items()))
+
+
+def books_stamp_current(stamp: BooksStamp) -> bool:
+    """Whether none of the stamped books has changed since (one round trip, none if no book)."""
+    return not stamp or _numbers(book_id for book_id, _ in stamp) == dict(stamp)
+
+
+def stamp_digest(stamp: BooksStamp) -> str:
+    return hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]
+
+
+class Cached(NamedTuple):
+    value: Any
+    hit: bool
+    # The entry's key with its generations, and its books' numbers: together they name this
+    # version of the entry (the pages key their HTML fragments with them).
+    key: str
+    stamp: BooksStamp
+
+    @property
+    def version(self) -> str:
+        return f"{self.key}:{stamp_digest(self.stamp)}"
+
+
+def cached_books(
+    key: str,
+    build: Callable[[], tuple[Any, Iterable[int] | None]],
+    *,
+    scope: str | None = None,
+    availability: bool = False,
+    timeout: int | None = None,
+) -> Cached:
+    """A value that shows books, from the cache or built now.
+
+    ``build`` returns the value and the ids of the books it shows (None: do not keep it). The
+    entry is kept under ``key`` with the catalogue's (and ``scope``'s, and the availability's)
+    generation, and served while none of its books' numbers has changed.
+    """
+    versions, counter = generations(scope=scope, availability=availability)
+    full_key = f"{key}:{versions}"
+    entry = cache.get(full_key)
+    if entry is not None:
+        stamp, value = entry
+        if books_stamp_current(stamp):
+            return Cached(value, True, full_key, stamp)
+    value, book_ids = build()
+    if book_ids is None:
+        return Cached(value, False, full_key, ())
+    stamp = books_stamp(book_ids, counter=counter)
+    if stamp is not None:
+        cache.set(full_key, (stamp, value), timeout=timeout or settings.CATALOG_CACHE_TIMEOUT)
+    return Cached(value, False, full_key, stamp or ())
+
+
+# --- Cached API reads --------------------------------------------------------------------------
 
 READ_KEY_PREFIX = "catalog:read"
 
 
-def cached_read(
-    request: Any, build: Callable[[], Any], *, timeout: int | None = None, scope: str | None = None
-) -> Any:
-    """Serve an anonymous GET from the cache, or build it and keep it for the next reader.
+def request_digest(path: str, query: Any) -> str:
+    """The path, the full query string (parameters sorted) and the active language, hashed."""
+    pairs = "&".join(f"{k}={v}" for k, values in sorted(query.lists()) for v in values)
+    return hashlib.sha256(f"{get_language()}|{path}?{pairs}".encode()).hexdigest()
 
-    The key holds the path, the full query string (its parameters sorted) and the
-    generation read *before* building: a response built while a write commits is stored
-    under the old generation, so it is never served after the write. ``scope`` adds the
-    generation of the part of the catalogue the response shows (see ``scope_version``).
+
+def cached_read(
+    request: Any,
+    build: Callable[[], Any],
+    *,
+    timeout: int | None = None,
+    scope: str | None = None,
+    books: Callable[[Any], Iterable[int]] | None = None,
+    availability: bool = False,
+) -> Any:
+    """Serve a catalogue GET from the cache, or build it and keep its rendered bytes.
+
+    A catalogue read is the same for every visitor, signed in or not, except staff (who see
+    inactive books): they always build. The entry is the JSON as rendered, served without
+    touching a serializer. The key holds the language, the path, the full query string (its
+    parameters sorted), the renderer's media type and the generations read *before* building:
+    a response built while a write commits is stored under the old generation, so it is never
+    served after the write. ``scope`` adds the generation of the part of the catalogue the
+    response shows (see ``scope_version``); ``books`` names the books the answer shows (from
+    its data), whose stock changes retire it (``books_changed``); ``availability``: the answer
+    depends on which books are in stock (a list filtered by stock).
     """
-    if request.method != "GET" or request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    renderer = getattr(request, "accepted_renderer", None)
+    if request.method != "GET" or getattr(user, "is_staff", False) or renderer is None:
         return build()
-    query = "&".join(f"{k}={v}" for k, values in sorted(request.query_params.lists()) for v in values)
-    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
-    key = f"{READ_KEY_PREFIX}:{versions_key(scope)}:{digest}"
-    data = cache.get(key)
-    if data is not None:
-        response = Response(data)
-        response["X-Cache"] = "HIT"
-        return response
-    response = build()
-    if response.status_code == 200:
-        cache.set(key, response.data, timeout=timeout or settings.CATALOG_CACHE_TIMEOUT)
-    response["X-Cache"] = "MISS"
-    return response
+    digest = request_digest(request.path, request.query_params)
+    key = f"{READ_KEY_PREFIX}:{request.accepted_media_type}:{digest}"
+    built: list[Any] = []
+
+    def make() -> tuple[Any, Iterable[int] | None]:
+        response = build()
+        built.append(response)
+        if response.status_code != 200:
+            return None, None
+        body = renderer.render(response.data, request.accepted_media_type, {"request": request})
+        content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
+        return (body, content_type), (books(response.data) if books is not None else ())
+
+    found = cached_books(key, make, scope=scope, availability=availability, timeout=timeout)
+    if found.value is None:
+        return built[0]
+    body, content_type = found.value
+    answer = HttpResponse(body, content_type=content_type)
+    answer["X-Cache"] = "HIT" if found.hit else "MISS"
+    return answer

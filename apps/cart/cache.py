@@ -1,23 +1,25 @@
 """The cached copy of a cart's computed summary (lines, prices, flags, totals).
 
 A cart is cached under its owner (a customer id or an anonymous token), so a read finds it
-without any SQL. The key holds two generations:
+without any SQL. It is retired by:
 
-- ``catalog_version()``: any catalogue write (a price changed in the admin, stock moved)
-  replaces it, which retires every cached cart at once;
+- the catalogue's generation (``bookstore.cache``): any catalogue write (a price changed in
+  the admin, a book withdrawn) retires every cached cart at once;
+- the numbers of the books in it (``bookstore.cache.books_changed``): a checkout or a
+  cancellation that moved one of its books' stock retires it, and only the carts holding
+  those books;
 - the cart's own generation, replaced after every committed write to that cart.
 
-A reader takes both generations *before* it reads the database, so a summary computed from
+A reader takes the generations *before* it reads the database, so a summary computed from
 rows older than a write is stored under a generation that write has already retired: nobody
-reads it again, and it expires on its own.
+reads it again, and it expires on its own (``bookstore.cache.cached_books`` does the same for
+the books' numbers).
 """
 
 import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-
-from bookstore.cache import catalog_version
 
 CART_CACHE_TIMEOUT = 300
 # A generation may expire: the next reader starts a new one, which only retires older entries.
@@ -47,8 +49,9 @@ def _cart_generation(owner: str) -> str:
 
 
 def summary_key(owner: str) -> str:
-    """The key under which the owner's cart summary is read and written, as of now."""
-    return f"cart:summary:{owner}:{catalog_version()}:{_cart_generation(owner)}"
+    """The key under which the owner's cart summary is read and written, as of now (the
+    catalogue's generation is added by ``bookstore.cache.cached_books``)."""
+    return f"cart:summary:{owner}:{_cart_generation(owner)}"
 
 
 def cart_cache_invalidate(owner: str) -> None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from apps.accounts.models import User
+from bookstore.cache import cached_books
 
 from .cache import CART_CACHE_TIMEOUT, owner_key, summary_key
 from .models import Cart, CartLine
@@ -149,29 +149,33 @@ def _summary(cart_lines: Iterable[CartLine], *, token: str | None) -> CartSummar
     )
 
 
+def _summary_ids(summary: CartSummary) -> list[int]:
+    return [line.book.id for line in summary.lines]
+
+
 def cart_summary_for_user(*, user: User) -> CartSummary:
     """The customer's cart summary, from the cache when it is there (no SQL at all).
 
     A customer without a cart row gets an empty summary; the row is created by the first add.
     """
-    key = summary_key(owner_key(user_id=user.pk))
-    summary = cache.get(key)
-    if summary is None:
+
+    def build() -> tuple[CartSummary, list[int]]:
         summary = cart_summary(cart=cart_get_for_user(user=user))
-        cache.set(key, summary, CART_CACHE_TIMEOUT)
-    return summary
+        return summary, _summary_ids(summary)
+
+    return cached_books(summary_key(owner_key(user_id=user.pk)), build, timeout=CART_CACHE_TIMEOUT).value
 
 
 def cart_summary_for_token(*, token: str | None) -> CartSummary | None:
     """The anonymous cart summary the token names, cached like a customer's; None if unknown."""
     if not _plausible(token):
         return None
-    key = summary_key(owner_key(token=token))
-    summary = cache.get(key)
-    if summary is None:
+
+    def build() -> tuple[CartSummary | None, list[int] | None]:
         cart = cart_get_by_token(token=token)
         if cart is None:
-            return None
+            return None, None
         summary = cart_summary(cart=cart)
-        cache.set(key, summary, CART_CACHE_TIMEOUT)
-    return summary
+        return summary, _summary_ids(summary)
+
+    return cached_books(summary_key(owner_key(token=token)), build, timeout=CART_CACHE_TIMEOUT).value

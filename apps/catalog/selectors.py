@@ -1,11 +1,14 @@
 """Reads of the catalogue: the book list with its filters, search and facets, and lookups."""
 
 import difflib
+import hashlib
 from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import (
     Case,
@@ -25,6 +28,7 @@ from django.db.models import (
 
 from apps.categories.models import Category
 from apps.categories.selectors import category_facets_from_rows, category_facets_sql, category_subtree_filter
+from bookstore.cache import generations
 
 from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNotFound
 from .isbn import isbn_parse
@@ -38,6 +42,8 @@ PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
     ("30-50", Decimal("30"), Decimal("50")),
     ("50+", Decimal("50"), None),
 ]
+
+FACETS_KEY_PREFIX = "catalog:facets"
 
 # Titles difflib compares a search with on a database without trigrams (the embedded default).
 SUGGESTION_TITLES = 5000
@@ -294,6 +300,44 @@ def book_facets(*, books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str,
         ],
     }
     return total, facets
+
+
+# The list's parameters that choose its books (not their order or the page): the facets' key.
+FACET_FILTERS = (
+    "category",
+    "author",
+    "publisher",
+    "language",
+    "format",
+    "min_price",
+    "max_price",
+    "in_stock",
+    "q",
+)
+
+
+def book_facets_cached(
+    *, params: Any, books: QuerySet[Book], include_inactive: bool = False
+) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    """``book_facets(books=books)``, kept in the cache per filter set: every page and ordering
+    of one filtered list shares one entry, so only its first reader pays the counts over the
+    whole list. The key holds the catalogue's generation, read before counting, so any
+    catalogue write retires the counts (stock moves do not change them, except for a list
+    filtered by stock, whose key holds the availability generation too)."""
+    chosen = [
+        (name, value)
+        for name in FACET_FILTERS
+        for value in (params.getlist(name) if hasattr(params, "getlist") else [params.get(name)])
+        if value not in (None, "")
+    ]
+    versions, _ = generations(availability=any(name == "in_stock" for name, _ in chosen))
+    digest = hashlib.sha256(repr((include_inactive, chosen)).encode()).hexdigest()
+    key = f"{FACETS_KEY_PREFIX}:{versions}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = book_facets(books=books)
+        cache.set(key, found, timeout=settings.CATALOG_CACHE_TIMEOUT)
+    return found
 
 
 def books_by_authors(*, author_ids: list[int], exclude: int | None = None) -> QuerySet[Book]:

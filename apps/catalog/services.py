@@ -1,7 +1,9 @@
 """Writes to the catalogue. Stock moves only through ``stock_reserve`` and ``stock_release``.
 
 Every write here calls ``catalog_version_bump()`` (cached lists, details and carts stop being
-read once it commits) and, on PostgreSQL, refreshes the search document of the books whose
+read once it commits), except the stock moves of checkouts and cancellations, which retire
+only what shows the books they moved (``books_changed``), and the ratings (their book's
+scope); and, on PostgreSQL, refreshes the search document of the books whose
 title, authors, publisher or description it changed.
 """
 
@@ -26,7 +28,7 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from apps.categories.models import Category
-from bookstore.cache import catalog_version_bump, scope_versions_bump
+from bookstore.cache import books_changed, catalog_version_bump, scope_versions_bump
 from bookstore.slugs import unique_slug
 
 from .exceptions import BookNotFound, DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
@@ -81,9 +83,11 @@ def stock_reserve(*, quantities: Mapping[int, int]) -> None:
             available = dict(Book.objects.filter(pk__in=shortages).values_list("pk", "stock"))
             shortages = {book_id: available.get(book_id, 0) for book_id in shortages}
             transaction.set_rollback(True)
+        else:
+            emptied = Book.objects.filter(pk__in=list(quantities), stock=0).exists()
     if shortages:
         raise OutOfStock(shortages)
-    catalog_version_bump()
+    books_changed(book_ids=quantities, availability=emptied)
 
 
 def stock_release(*, quantities: Mapping[int, int]) -> None:
@@ -91,7 +95,12 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
     with transaction.atomic():
         for book_id in sorted(quantities):
             Book.objects.filter(pk=book_id).update(stock=F("stock") + quantities[book_id])
-    catalog_version_bump()
+        # A book back from zero: its stock is now exactly what came back.
+        restocked = any(
+            stock == quantities[book_id]
+            for book_id, stock in Book.objects.filter(pk__in=list(quantities)).values_list("pk", "stock")
+        )
+    books_changed(book_ids=quantities, availability=restocked)
 
 
 # --- Search document ---------------------------------------------------------------------------

@@ -146,19 +146,28 @@ class BookViewSet(viewsets.GenericViewSet):
             )
             paginator = BookPagination()
             if _wants_facets(request):
-                total, facets = selectors.book_facets(books=books)
+                total, facets = selectors.book_facets_cached(
+                    params=request.query_params, books=books, include_inactive=self._include_inactive()
+                )
                 paginator.known_count, paginator.facets = total, _json_facets(facets)
             page = paginator.paginate_queryset(books, request, view=self)
             return paginator.get_paginated_response(BookOutputSerializer(page, many=True).data)
 
-        return cached_read(request, build)
+        return cached_read(
+            request,
+            build,
+            books=lambda data: [book["id"] for book in data["results"]],
+            availability="in_stock" in request.query_params,
+        )
 
     def retrieve(self, request, key: str):
         def build():
             book = selectors.book_get(key=key, include_inactive=self._include_inactive())
             return Response(BookDetailOutputSerializer(book).data)
 
-        return cached_read(request, build, scope=selectors.book_cache_scope(key=key))
+        return cached_read(
+            request, build, scope=selectors.book_cache_scope(key=key), books=lambda data: [data["id"]]
+        )
 
     def create(self, request):
         serializer = BookInputSerializer(data=request.data)

@@ -6,8 +6,12 @@ Counts are of active books in a category or any of its descendants, each book co
 
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from bookstore.cache import catalog_version
 
 from .exceptions import CategoryNotFound
 from .models import Category
@@ -45,10 +49,25 @@ def category_book_counts(*, book_ids_sql: tuple[str, tuple[Any, ...]] | None = N
         return dict(cursor.fetchall())
 
 
+COUNTS_KEY_PREFIX = "categories:counts"
+
+
+def category_book_counts_cached() -> dict[int, int]:
+    """``category_book_counts()`` over the whole catalogue, kept in the cache under the
+    catalogue's generation (read before counting): the tree and the category pages share
+    one count of the whole catalogue until a catalogue write. Stock moves do not change it."""
+    key = f"{COUNTS_KEY_PREFIX}:{catalog_version()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = category_book_counts()
+        cache.set(key, counts, timeout=settings.CATALOG_CACHE_TIMEOUT)
+    return counts
+
+
 def category_tree() -> list[dict[str, Any]]:
     """The whole tree, nested, children by position then name, each node with its book count."""
     categories = list(Category.objects.order_by("depth", "position", "name"))
-    counts = category_book_counts()
+    counts = category_book_counts_cached()
     nodes: dict[int, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
     for category in categories:
@@ -80,7 +99,7 @@ def category_detail(*, slug: str) -> dict[str, Any]:
     ancestor_ids = [int(part) for part in category.path.split("/") if part][:-1]
     ancestors = {c.pk: c for c in Category.objects.filter(pk__in=ancestor_ids)}
     children = list(category.children.order_by("position", "name"))
-    counts = category_book_counts()
+    counts = category_book_counts_cached()
     return {
         "category": category,
         "book_count": counts.get(category.pk, 0),

@@ -1,8 +1,9 @@
 """The catalogue pages: home, the book list with its filters and facets, a book, a category, an author.
 
 Each page reads through the catalogue's and the categories' selectors, as the API does. The
-data of these pages is cached under the catalogue's generation (``..cache``), so a cached page
-runs no query for its books and a catalogue write shows at once.
+data of these pages is cached under the catalogue's generation and their books' stock numbers
+(``..cache``), so a cached page runs no query for its books and a catalogue write, or a stock
+move of a book it shows, shows at once.
 """
 
 from typing import Any
@@ -70,11 +71,11 @@ def book_list(request: HttpRequest) -> HttpResponse:
         errors = None
         try:
             books = catalog.book_list(params=filters)
-            total, facets = catalog.book_facets(books=books)
+            total, facets = catalog.book_facets_cached(params=filters, books=books)
         except InvalidFilter as error:
             # A hand-edited address: the whole catalogue, and what was ignored.
             errors, books = error.errors, catalog.book_list(params={})
-            total, facets = catalog.book_facets(books=books)
+            total, facets = catalog.book_facets_cached(params={}, books=books)
         paginator = Paginator(books, PAGE_SIZE)
         paginator.count = total  # known from the facets: no second COUNT
         page = paginator.get_page(page_number)
@@ -89,7 +90,7 @@ def book_list(request: HttpRequest) -> HttpResponse:
             else None,
         }
 
-    data = cached_data(request, build)
+    data = cached_data(request, build, availability="in_stock" in filters)
     return render(
         request,
         "storefront/book_list.html",
