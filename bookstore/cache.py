@@ -11,7 +11,7 @@ Three kinds of generation retire cached reads, each once the write's transaction
 - a book's stock number (``books_changed``): stock moves (checkouts, cancellations) change
   only the books they touch, so they do not empty the whole cache. A cached entry that shows
   books records each one's number when it was built (``books_stamp``) and is served only while
-  they are all unchanged (``books_stamp_current``): a stock figure shown is never older than
+  they are all unchanged (``cached_books``): a stock figure shown is never older than
   the last committed change of that book. The numbers come from one counter, so an entry built
   while one of its books changed can tell, and is not kept (see ``books_stamp``).
 """
@@ -132,11 +132,7 @@ def books_changed(*, book_ids: Iterable[int], availability: bool = False) -> Non
 def generations(*, scope: str | None = None, availability: bool = False) -> tuple[str, int]:
     """In one round trip: the generations for a cache key (the catalogue's, the scope's, the
     availability's when asked), and the books' counter as of now, for ``books_stamp``."""
-    keys = [VERSION_KEY]
-    if scope:
-        keys.append(_scope_key(scope))
-    if availability:
-        keys.append(AVAILABILITY_KEY)
+    keys = _generation_keys(scope, availability)
     found = cache.get_many([*keys, BOOKS_COUNTER_KEY])
     key = ":".join(_generation(k, found.get(k)) for k in keys)
     return key, int(found.get(BOOKS_COUNTER_KEY) or 0)
@@ -160,11 +156,6 @@ def books_stamp(book_ids: Iterable[int], *, counter: int) -> BooksStamp | None:
     return tuple(sorted(numbers.items()))
 
 
-def books_stamp_current(stamp: BooksStamp) -> bool:
-    """Whether none of the stamped books has changed since (one round trip, none if no book)."""
-    return not stamp or _numbers(book_id for book_id, _ in stamp) == dict(stamp)
-
-
 def stamp_digest(stamp: BooksStamp) -> str:
     return hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]
 
@@ -182,6 +173,15 @@ class Cached(NamedTuple):
         return f"{self.key}:{stamp_digest(self.stamp)}"
 
 
+def _generation_keys(scope: str | None, availability: bool) -> list[str]:
+    keys = [VERSION_KEY]
+    if scope:
+        keys.append(_scope_key(scope))
+    if availability:
+        keys.append(AVAILABILITY_KEY)
+    return keys
+
+
 def cached_books(
     key: str,
     build: Callable[[], tuple[Any, Iterable[int] | None]],
@@ -193,23 +193,32 @@ def cached_books(
     """A value that shows books, from the cache or built now.
 
     ``build`` returns the value and the ids of the books it shows (None: do not keep it). The
-    entry is kept under ``key`` with the catalogue's (and ``scope``'s, and the availability's)
-    generation, and served while none of its books' numbers has changed.
+    entry, kept under ``key``, records the generations read before building (the catalogue's,
+    and ``scope``'s and the availability's when asked) and its books' numbers; it is served
+    while all of them are unchanged. A hit is two round trips: the entry, then one ``MGET``
+    of what it recorded.
     """
-    versions, counter = generations(scope=scope, availability=availability)
-    full_key = f"{key}:{versions}"
-    entry = cache.get(full_key)
+    names = _generation_keys(scope, availability)
+    entry = cache.get(key)
     if entry is not None:
-        stamp, value = entry
-        if books_stamp_current(stamp):
-            return Cached(value, True, full_key, stamp)
+        versions, stamp, value = entry
+        book_keys = [_book_key(book_id) for book_id, _ in stamp]
+        found = cache.get_many([*names, *book_keys])
+        if [found.get(name) for name in names] == list(versions) and [
+            int(found.get(k) or 0) for k in book_keys
+        ] == [number for _, number in stamp]:
+            return Cached(value, True, f"{key}:{':'.join(versions)}", stamp)
+    found = cache.get_many([*names, BOOKS_COUNTER_KEY])
+    versions = tuple(_generation(name, found.get(name)) for name in names)
+    counter = int(found.get(BOOKS_COUNTER_KEY) or 0)
+    full_key = f"{key}:{':'.join(versions)}"
     value, book_ids = build()
     if book_ids is None:
         return Cached(value, False, full_key, ())
-    stamp = books_stamp(book_ids, counter=counter)
-    if stamp is not None:
-        cache.set(full_key, (stamp, value), timeout=timeout or settings.CATALOG_CACHE_TIMEOUT)
-    return Cached(value, False, full_key, stamp or ())
+    new_stamp = books_stamp(book_ids, counter=counter)
+    if new_stamp is not None:
+        cache.set(key, (versions, new_stamp, value), timeout=timeout or settings.CATALOG_CACHE_TIMEOUT)
+    return Cached(value, False, full_key, new_stamp or ())
 
 
 # --- Cached API reads --------------------------------------------------------------------------
@@ -237,9 +246,9 @@ def cached_read(
     A catalogue read is the same for every visitor, signed in or not, except staff (who see
     inactive books): they always build. The entry is the JSON as rendered, served without
     touching a serializer. The key holds the language, the path, the full query string (its
-    parameters sorted), the renderer's media type and the generations read *before* building:
-    a response built while a write commits is stored under the old generation, so it is never
-    served after the write. ``scope`` adds the generation of the part of the catalogue the
+    parameters sorted) and the renderer's media type; the entry records the generations read
+    *before* building: a response built while a write commits records the old generation, so
+    it is never served after the write. ``scope`` adds the generation of the part of the catalogue the
     response shows (see ``scope_version``); ``books`` names the books the answer shows (from
     its data), whose stock changes retire it (``books_changed``); ``availability``: the answer
     depends on which books are in stock (a list filtered by stock).
