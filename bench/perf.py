@@ -7,7 +7,7 @@ measured in the same run, under the same gunicorn.
    default postgres://postgres@127.0.0.1:5432/bookstore_bench) and seeds it: the demo category
    tree, authors and publishers, ``--books`` books (demo titles repeated with a running number),
    reviews on a share of them, customers with JWTs. Stock is reset at every run, orders and
-   carts deleted. Redis database 15 is flushed.
+   carts deleted. Redis database 15, with a key prefix of the run's own (nothing is flushed).
 2. Starts gunicorn on 127.0.0.1 as in production: ``DEBUG`` off, Redis cache and sessions,
    ``--workers`` sync workers (4 on two cores), persistent database connections; the settings
    are ``bench.settings`` (the shop's, without the per-client throttles, plus
@@ -49,7 +49,6 @@ from harness import (
     call,
     connect,
     fetch,
-    flush_redis,
     gunicorn,
     prepare_database,
     run_child,
@@ -82,7 +81,6 @@ def initial_stock_sql(column: str = "id") -> str:
 def seed(count: int) -> None:
     setup_django()
     from django.contrib.auth.hashers import make_password
-    from django.core.cache import cache
     from django.db import connection, transaction
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -185,7 +183,6 @@ def seed(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE catalog_book SET stock = {initial_stock_sql()}")  # noqa: S608
         cursor.execute("ANALYZE")
-    cache.clear()
     first = bench.order_by("pk").values_list("pk", "isbn13", "slug")[:400]
     in_stock = list(bench.filter(stock__gt=0).order_by("?").values_list("pk", flat=True)[:3000])
     print(
@@ -542,12 +539,17 @@ def scenarios(seeded: dict[str, Any]) -> dict[str, tuple[list[Request], int, str
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
-    env = bench_env(database_url, JWT_ACCESS_MINUTES="600", CONN_MAX_AGE="600")
+    env = bench_env(
+        database_url,
+        JWT_ACCESS_MINUTES="600",
+        CONN_MAX_AGE="600",
+        BENCH_CACHE_PREFIX=f"perf-{uuid.uuid4().hex[:8]}",
+    )
     prepare_database(database_url, env)
     print(f"seeding {args.books} books …", flush=True)
     seeded = json.loads(run_child([__file__, "--seed-only", str(args.books)], env, capture=True))
     print(f"seeded in {seeded['seconds']} s: {seeded['active_books']} active books", flush=True)
-    flush_redis()
+    # No flush: the run's cache keys have a prefix of their own (bench.settings).
     rows: list[Row] = []
     directory = Path(tempfile.mkdtemp(prefix="bench-"))
     log = directory / "gunicorn.log"
