@@ -103,8 +103,14 @@ def prepare_database(database_url: str, env: dict[str, str]) -> None:
 
 def run_child(args: Sequence[str], env: dict[str, str], *, capture: bool = False) -> str:
     """Run this interpreter on ``args`` in the bench environment; its stdout if captured."""
+    # Only stdout is captured: a child's traceback still reaches the terminal.
     done = subprocess.run(  # noqa: S603 (our own interpreter on our own script)
-        [PYTHON, *args], cwd=ROOT, env=env, check=True, capture_output=capture, text=True
+        [PYTHON, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
     )
     return done.stdout if capture else ""
 

@@ -547,7 +547,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     prepare_database(database_url, env)
     print(f"seeding {args.books} books …", flush=True)
-    seeded = json.loads(run_child([__file__, "--seed-only", str(args.books)], env, capture=True))
+    # Seeding 100,000 books runs statements longer than the shop's 20 s limit.
+    seed_env = {**env, "DB_STATEMENT_TIMEOUT": "1800"}
+    seeded = json.loads(run_child([__file__, "--seed-only", str(args.books)], seed_env, capture=True))
     print(f"seeded in {seeded['seconds']} s: {seeded['active_books']} active books", flush=True)
     # No flush: the run's cache keys have a prefix of their own (bench.settings).
     rows: list[Row] = []
