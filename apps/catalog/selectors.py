@@ -303,17 +303,7 @@ def book_facets(*, books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str,
 
 
 # The list's parameters that choose its books (not their order or the page): the facets' key.
-FACET_FILTERS = (
-    "category",
-    "author",
-    "publisher",
-    "language",
-    "format",
-    "min_price",
-    "max_price",
-    "in_stock",
-    "q",
-)
+FACET_FILTERS = tuple(name for name in BookFilter.base_filters if name != "ordering")
 
 
 def book_facets_cached(
