@@ -23,6 +23,7 @@ import time
 
 from harness import (
     Request,
+    bench_books_write,
     bench_env,
     fetch,
     flush_redis,
@@ -44,10 +45,8 @@ def seed(count: int) -> None:
     from django.core.cache import cache
     from django.db import connection, transaction
 
-    from apps.catalog.demo import demo_catalog_load, demo_rows
-    from apps.catalog.isbn import _isbn13_check_digit
-    from apps.catalog.models import Author, Book, BookAuthor, Publisher
-    from apps.catalog.services import book_search_vector_refresh
+    from apps.catalog.demo import demo_catalog_load
+    from apps.catalog.models import Book
     from apps.categories.models import Category
 
     if not Category.objects.exists():
@@ -56,49 +55,11 @@ def seed(count: int) -> None:
     if bench.count() == count:
         print(f"seed: {count} bench books already there")
         return
-    rows, _ = demo_rows()
-    authors = {a.name: a for a in Author.objects.all()}
-    publishers = {p.name: p for p in Publisher.objects.all()}
-    categories = {c.slug: c for c in Category.objects.all()}
-    through = Book.categories.through
     rng = random.Random(42)
     started = time.monotonic()
     with transaction.atomic():
         bench.delete()
-        for start in range(0, count, 1000):
-            books, links, cats = [], [], []
-            for n in range(start, min(start + 1000, count)):
-                row = rows[n % len(rows)]
-                first12 = f"979{n:09d}"
-                isbn13 = first12 + _isbn13_check_digit(first12)
-                books.append(
-                    Book(
-                        isbn13=isbn13,
-                        title=f"{row.title} {n // len(rows) + 1}",
-                        subtitle=row.subtitle,
-                        slug=f"bench-{isbn13}",
-                        publisher=publishers[row.publisher],
-                        publication_date=row.publication_date,
-                        language=row.language,
-                        format=row.format,
-                        pages=row.pages,
-                        description=f"{row.title} by {', '.join(row.authors)}.",
-                        price=row.price,
-                        currency="EUR",
-                        stock=rng.randint(0, 20),
-                    )
-                )
-            Book.objects.bulk_create(books)
-            for n, book in zip(range(start, start + len(books)), books, strict=True):
-                row = rows[n % len(rows)]
-                links += [
-                    BookAuthor(book=book, author=authors[name], position=i)
-                    for i, name in enumerate(row.authors)
-                ]
-                cats += [through(book_id=book.pk, category_id=categories[slug].pk) for slug in row.categories]
-            BookAuthor.objects.bulk_create(links)
-            through.objects.bulk_create(cats)
-        book_search_vector_refresh()
+        bench_books_write(count, stock=lambda n: rng.randint(0, 20))
     # Fresh statistics, as autovacuum would give a real shop: without them the planner
     # guesses a handful of rows after a bulk insert.
     with connection.cursor() as cursor:

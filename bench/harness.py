@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -337,3 +337,53 @@ def table_row(labels: Sequence[tuple[str, int]], result: Result) -> str:
     if result.sent < result.planned:
         row += f"  (time limit: {result.planned - result.sent} of {result.planned} not sent)"
     return row
+
+
+def bench_books_write(count: int, *, stock: Callable[[int], int], batch: int = 1000) -> None:
+    """In a child with Django set up, inside the caller's transaction: ``count`` bench books
+    (979 ISBNs) made of the demo catalogue's rows, with their authors and categories (which
+    must exist: ``demo_catalog_load``), and their search documents. ``stock(n)`` is book n's."""
+    from apps.catalog.demo import demo_rows
+    from apps.catalog.isbn import _isbn13_check_digit
+    from apps.catalog.models import Author, Book, BookAuthor, Publisher
+    from apps.catalog.services import book_search_vector_refresh
+    from apps.categories.models import Category
+
+    rows, _ = demo_rows()
+    authors = {a.name: a for a in Author.objects.all()}
+    publishers = {p.name: p for p in Publisher.objects.all()}
+    categories = {c.slug: c for c in Category.objects.all()}
+    through = Book.categories.through
+    for start in range(0, count, batch):
+        books, links, cats = [], [], []
+        for n in range(start, min(start + batch, count)):
+            row = rows[n % len(rows)]
+            first12 = f"979{n:09d}"
+            isbn13 = first12 + _isbn13_check_digit(first12)
+            books.append(
+                Book(
+                    isbn13=isbn13,
+                    title=f"{row.title} {n // len(rows) + 1}",
+                    subtitle=row.subtitle,
+                    slug=f"bench-{isbn13}",
+                    publisher=publishers[row.publisher],
+                    publication_date=row.publication_date,
+                    language=row.language,
+                    format=row.format,
+                    pages=row.pages,
+                    description=f"{row.title} by {', '.join(row.authors)}.",
+                    price=row.price,
+                    currency="EUR",
+                    stock=stock(n),
+                )
+            )
+        Book.objects.bulk_create(books)
+        for n, book in zip(range(start, start + len(books)), books, strict=True):
+            row = rows[n % len(rows)]
+            links += [
+                BookAuthor(book=book, author=authors[name], position=i) for i, name in enumerate(row.authors)
+            ]
+            cats += [through(book_id=book.pk, category_id=categories[slug].pk) for slug in row.categories]
+        BookAuthor.objects.bulk_create(links)
+        through.objects.bulk_create(cats)
+    book_search_vector_refresh()

@@ -45,6 +45,7 @@ from typing import Any
 from harness import (
     ROOT,
     Request,
+    bench_books_write,
     bench_env,
     call,
     connect,
@@ -86,10 +87,8 @@ def seed(count: int) -> None:
 
     from apps.accounts.models import User
     from apps.cart.models import Cart
-    from apps.catalog.demo import demo_catalog_load, demo_rows
-    from apps.catalog.isbn import _isbn13_check_digit
-    from apps.catalog.models import Author, Book, BookAuthor, Publisher
-    from apps.catalog.services import book_search_vector_refresh
+    from apps.catalog.demo import demo_catalog_load
+    from apps.catalog.models import Book
     from apps.categories.models import Category
     from apps.orders.models import Order
     from apps.reviews.models import Review, ReviewStatus
@@ -102,50 +101,10 @@ def seed(count: int) -> None:
         Order.objects.all().delete()
         Cart.objects.all().delete()
     if bench.count() != count:
-        rows, _ = demo_rows()
-        authors = {a.name: a for a in Author.objects.all()}
-        publishers = {p.name: p for p in Publisher.objects.all()}
-        categories = {c.slug: c for c in Category.objects.all()}
-        through = Book.categories.through
         with transaction.atomic():
             Review.objects.all().delete()
             bench.delete()
-            for start in range(0, count, 2000):
-                books, links, cats = [], [], []
-                for n in range(start, min(start + 2000, count)):
-                    row = rows[n % len(rows)]
-                    first12 = f"979{n:09d}"
-                    isbn13 = first12 + _isbn13_check_digit(first12)
-                    books.append(
-                        Book(
-                            isbn13=isbn13,
-                            title=f"{row.title} {n // len(rows) + 1}",
-                            subtitle=row.subtitle,
-                            slug=f"bench-{isbn13}",
-                            publisher=publishers[row.publisher],
-                            publication_date=row.publication_date,
-                            language=row.language,
-                            format=row.format,
-                            pages=row.pages,
-                            description=f"{row.title} by {', '.join(row.authors)}.",
-                            price=row.price,
-                            currency="EUR",
-                            stock=0,
-                        )
-                    )
-                Book.objects.bulk_create(books)
-                for n, book in zip(range(start, start + len(books)), books, strict=True):
-                    row = rows[n % len(rows)]
-                    links += [
-                        BookAuthor(book=book, author=authors[name], position=i)
-                        for i, name in enumerate(row.authors)
-                    ]
-                    cats += [
-                        through(book_id=book.pk, category_id=categories[slug].pk) for slug in row.categories
-                    ]
-                BookAuthor.objects.bulk_create(links)
-                through.objects.bulk_create(cats)
-            book_search_vector_refresh()
+            bench_books_write(count, stock=lambda n: 0, batch=2000)
     users = list(User.objects.filter(email__endswith="@bench.example").order_by("pk"))
     if len(users) < CUSTOMERS:
         password = make_password("bench-password")
