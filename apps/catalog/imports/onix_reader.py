@@ -261,32 +261,35 @@ def _name(element: etree._Element) -> str:
 
 class _Node:
     """An element whose child elements are indexed by reference name the first time they are
-    looked up: one pass over the children that are read, none over those that are not."""
+    looked up (one pass over the children that are read, none over those that are not); a
+    child becomes a node of its own only when it is read as a composite."""
 
-    __slots__ = ("_index", "element", "name")
+    __slots__ = ("_index", "_nodes", "element", "name")
 
     def __init__(self, element: etree._Element) -> None:
         self.element = element
         self.name = _name(element)
-        self._index: dict[str, list[_Node]] | None = None
+        self._index: dict[str, list[etree._Element]] | None = None
+        self._nodes: dict[str, list[_Node]] | None = None
 
     @property
-    def children(self) -> dict[str, list["_Node"]]:
+    def children(self) -> dict[str, list[etree._Element]]:
         index = self._index
         return _indexed(self) if index is None else index
 
 
-def _indexed(node: _Node) -> dict[str, list[_Node]]:
-    index: dict[str, list[_Node]] = {}
+def _indexed(node: _Node) -> dict[str, list[etree._Element]]:
+    index: dict[str, list[etree._Element]] = {}
     if node.name != "Text":  # a text's children are XHTML, read as such
         for child in node.element:
-            if isinstance(child.tag, str):
-                wrapped = _Node(child)
-                found = index.get(wrapped.name)
+            tag = child.tag
+            if isinstance(tag, str):
+                name = _NAME_CACHE.get(tag) or _name(child)
+                found = index.get(name)
                 if found is None:
-                    index[wrapped.name] = [wrapped]
+                    index[name] = [child]
                 else:
-                    found.append(wrapped)
+                    found.append(child)
     node._index = index
     return index
 
@@ -295,13 +298,22 @@ _NONE: list[_Node] = []  # read only
 
 
 def _children(node: _Node | None, name: str) -> list[_Node]:
-    """The children called ``name`` (the list is the index's own: read it, never change it)."""
+    """The children called ``name`` (the list is the node's own: read it, never change it)."""
     if node is None:
         return _NONE
+    nodes = node._nodes
+    if nodes is None:
+        nodes = node._nodes = {}
+    else:
+        found = nodes.get(name)
+        if found is not None:
+            return found
     index = node._index
     if index is None:
         index = _indexed(node)
-    return index.get(name, _NONE)
+    elements = index.get(name)
+    wrapped = nodes[name] = [_Node(element) for element in elements] if elements else _NONE
+    return wrapped
 
 
 def _child(node: _Node | None, name: str) -> _Node | None:
@@ -339,7 +351,7 @@ def _value(node: _Node | None, name: str) -> str:
     found = index.get(name)
     if not found:
         return ""
-    element = found[0].element
+    element = found[0]
     text = _text(element) if len(element) else element.text
     return " ".join(text.split()) if text else ""
 
