@@ -30,21 +30,19 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from harness import (
     HOST,
+    ROOT,
     Request,
-    _stop,
     bench_env,
     fetch,
     flush_redis,
-    free_port,
     gunicorn,
     prepare_database,
     run_child,
@@ -54,9 +52,11 @@ from harness import (
     table_row,
 )
 
+sys.path.insert(0, str(ROOT))
+from tests.servers import haproxy
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bookstore_bench_scale"
 BOOKS = 500
-HAPROXY = "/usr/sbin/haproxy"
 WRK = "wrk"
 ADDRESS = {
     "name": "Bench Client",
@@ -116,45 +116,11 @@ def seed(customers: int) -> None:
     print(json.dumps({"book": books[0].pk, "tokens": tokens}))
 
 
-HAPROXY_CONFIG = """\
-global
-    maxconn 4096
-    nbthread 1
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    option forwardfor
-frontend shop
-    bind {host}:{port}
-    default_backend web
-backend web
-    balance roundrobin
-{servers}
-"""
-
-
-@contextmanager
-def haproxy(ports: list[int], folder: Path) -> Iterator[int]:
-    port = free_port()
-    servers = "\n".join(f"    server web{n} {HOST}:{p}" for n, p in enumerate(ports, 1))
-    config = folder / "haproxy.cfg"
-    config.write_text(HAPROXY_CONFIG.format(host=HOST, port=port, servers=servers))
-    process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=subprocess.DEVNULL)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                fetch(port, Request("GET", "/healthz"))
-                break
-            except (OSError, RuntimeError):
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("HAProxy did not start") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        _stop(process)
+def behind_haproxy(stack: ExitStack, ports: list[int], folder: Path) -> int:
+    """The port of an HAProxy round-robin over ``ports``: the tests' own (``tests.servers``)."""
+    folder.mkdir()
+    base = stack.enter_context(haproxy([f"http://{HOST}:{port}" for port in ports], folder))
+    return int(base.rsplit(":", 1)[1])
 
 
 def wrk(port: int, path: str, *, seconds: float, connections: int) -> tuple[float, float, float]:
@@ -215,8 +181,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         first = stack.enter_context(gunicorn(env, args.workers, args=conf))
         second = stack.enter_context(gunicorn(env, args.workers, args=conf))
-        one_behind = stack.enter_context(haproxy([first], Path(folder)))
-        two_behind = stack.enter_context(haproxy([first, second], Path(folder)))
+        one_behind = behind_haproxy(stack, [first], Path(folder) / "one")
+        two_behind = behind_haproxy(stack, [first, second], Path(folder) / "two")
         baseline: dict[str, float] = {}
         for label, port in (
             ("one gunicorn, direct", first),
