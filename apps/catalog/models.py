@@ -5,6 +5,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from bookstore.models import TimeStampedModel
@@ -19,6 +20,8 @@ class Author(TimeStampedModel):
         verbose_name = _("author")
         verbose_name_plural = _("authors")
         ordering = ["name"]
+        # Imports find names case-insensitively, a batch's thousand names at once.
+        indexes = [models.Index(Lower("name"), name="catalog_author_name_lower")]
 
     def __str__(self) -> str:
         return self.name
@@ -32,6 +35,8 @@ class Publisher(TimeStampedModel):
         verbose_name = _("publisher")
         verbose_name_plural = _("publishers")
         ordering = ["name"]
+        # Imports find names case-insensitively, a batch's thousand names at once.
+        indexes = [models.Index(Lower("name"), name="catalog_publisher_name_lower")]
 
     def __str__(self) -> str:
         return self.name

@@ -141,6 +141,18 @@ def test_an_author_written_in_another_case_is_the_same_author():
     assert Book.objects.get(isbn13=_isbn13(2)).book_authors.get().author.name == "Victor Hugo"
 
 
+def test_a_new_author_whose_slug_is_taken_gets_the_next_free_one():
+    Author.objects.create(name="Victor-Hugo", slug="victor-hugo")
+    Author.objects.create(name="Victor Hugo, fils", slug="victor-hugo-2")
+    Author.objects.create(name="Victor Hugo 2-3", slug="victor-hugo-2-3")
+
+    run([record(1, authors=("Victor Hugo", "Victor  Hugo!")), record(2, authors=("Émile Zola",))])
+
+    slugs = dict(Author.objects.values_list("name", "slug"))
+    assert {slugs["Victor Hugo"], slugs["Victor  Hugo!"]} == {"victor-hugo-3", "victor-hugo-4"}
+    assert slugs["Émile Zola"] == "emile-zola"
+
+
 def test_a_terminal_gets_a_progress_bar_and_a_log_gets_plain_lines(monkeypatch):
     from apps.catalog.imports import runner
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.text import slugify
@@ -54,10 +55,21 @@ class BatchOutcome:
 
 
 def _slugs_free(model: type[Author] | type[Publisher], names: Iterable[str]) -> dict[str, str]:
-    """A free slug for each new name, unique among themselves and in the table (one query)."""
+    """A free slug for each new name, unique among themselves and in the table (two indexed
+    queries: the bases taken, then the numbered slugs of those)."""
     wanted = {name: slugify(name)[:200] or "x" for name in names}
-    pattern = r"^(" + "|".join(re.escape(base) for base in set(wanted.values())) + r")(-[0-9]+)?$"
-    taken = set(model.objects.filter(slug__regex=pattern).values_list("slug", flat=True))
+    bases = set(wanted.values())
+    taken = set(model.objects.filter(slug__any=list(bases)).values_list("slug", flat=True))
+    if taken:
+        numbered = Q()
+        for base in taken:
+            numbered |= Q(slug__startswith=f"{base}-")
+        suffixed = re.compile(r"-[0-9]+\Z")
+        taken.update(
+            slug
+            for slug in model.objects.filter(numbered).values_list("slug", flat=True)
+            if slug.rpartition("-")[0] in taken and suffixed.search(slug)
+        )
     slugs = {}
     for name, base in wanted.items():
         slug, suffix = base, 2
@@ -74,7 +86,8 @@ def _named(model: type[Author] | type[Publisher], names: set[str]) -> dict[str, 
         return {}
     found: dict[str, Any] = {}
     lowered = {name.lower(): name for name in names}
-    for row in model.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(lowered)).order_by("pk"):
+    rows = model.objects.annotate(lowered=Lower("name")).filter(lowered__any=list(lowered))
+    for row in rows.order_by("pk"):
         found.setdefault(row.name.lower(), row)
     missing = [name for key, name in lowered.items() if key not in found]
     if missing:
@@ -144,7 +157,8 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
     """
     outcome = BatchOutcome()
     with transaction.atomic():
-        existing = Book.objects.only(*_COMPARED).in_bulk([r.isbn13 for r in records], field_name="isbn13")
+        isbns = [r.isbn13 for r in records]
+        existing = {book.isbn13: book for book in Book.objects.only(*_COMPARED).filter(isbn13__any=isbns)}
         authors = _named(Author, {name for r in records for name in r.authors})
         publishers = _named(Publisher, {r.publisher for r in records if r.publisher})
         categories = categories_by_path({path for r in records for path in r.categories})
@@ -224,10 +238,10 @@ def _plan(
     current_categories: dict[int, set[int]] = {}
     if existing:
         ids = [book.pk for book in existing.values()]
-        links = BookAuthor.objects.filter(book_id__in=ids).order_by("book_id", "position")
+        links = BookAuthor.objects.filter(book_id__any=ids).order_by("book_id", "position")
         for book_id, author_id in links.values_list("book_id", "author_id"):
             current_authors.setdefault(book_id, []).append(author_id)
-        through = Book.categories.through.objects.filter(book_id__in=ids)
+        through = Book.categories.through.objects.filter(book_id__any=ids)
         for book_id, category_id in through.values_list("book_id", "category_id"):
             current_categories.setdefault(book_id, set()).add(category_id)
     currency = settings.SHOP_CURRENCY
@@ -285,5 +299,5 @@ def _links_replace(
 ) -> None:
     """The links of the ``replaced`` books deleted, then ``rows`` inserted."""
     if replaced:
-        model.objects.filter(book_id__in=replaced).delete()
+        model.objects.filter(book_id__any=replaced).delete()
     links_copy(model, fields, rows)
