@@ -56,29 +56,35 @@ def books_copy(
             defaults[field.attname] = now
         else:
             defaults[field.attname] = field.get_db_prep_save(field.get_default(), connection)
-    columns = [field.column for field in fields]
-    names = [field.attname for field in fields]
+    # Only the columns the rows give go through the stage; the others take one value for the
+    # whole batch (dates, defaults), sent once as parameters of the insert.
+    given = {name for row in rows for name in row}
+    staged = [field for field in fields if field.attname in given]
+    constant = [field for field in fields if field.attname not in given]
+    names = [field.attname for field in staged]
     quote = connection.ops.quote_name
-    listed = ", ".join(quote(column) for column in columns)
     document = search_document_sql(
         title="s.title",
-        subtitle="s.subtitle",
+        subtitle="s.subtitle" if "subtitle" in given else "''",
         authors="s.search_authors",
         publisher="s.search_publisher",
-        description="s.description",
+        description="s.description" if "description" in given else "''",
     )
+    stage_columns = ", ".join(quote(field.column) for field in staged)
+    targets = ", ".join(quote(field.column) for field in [*staged, *constant])
+    sources = ", ".join([*(f"s.{quote(field.column)}" for field in staged), *(["%s"] * len(constant))])
     # Every name in these statements is the model's own (no input reaches them): S608 is moot.
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_STAGE} AS "  # noqa: S608
-            f"SELECT {listed} FROM catalog_book WITH NO DATA"
+            f"SELECT {stage_columns} FROM catalog_book WITH NO DATA"
         )
         cursor.execute(
             f"ALTER TABLE {_STAGE} ADD COLUMN search_authors text, ADD COLUMN search_publisher text"
         )
         rows_copy(
             _STAGE,
-            [*columns, "search_authors", "search_publisher"],
+            [*(field.column for field in staged), "search_authors", "search_publisher"],
             (
                 [
                     *(row.get(name, defaults[name]) for name in names),
@@ -89,9 +95,9 @@ def books_copy(
             ),
         )
         cursor.execute(
-            f"INSERT INTO catalog_book ({listed}, search_vector) "  # noqa: S608
-            f"SELECT {', '.join(f's.{quote(column)}' for column in columns)}, {document} "
-            f"FROM {_STAGE} s RETURNING isbn13, id"
+            f"INSERT INTO catalog_book ({targets}, search_vector) "  # noqa: S608
+            f"SELECT {sources}, {document} FROM {_STAGE} s RETURNING isbn13, id",
+            [defaults[field.attname] for field in constant],
         )
         ids = dict(cursor.fetchall())
         # Dropped here, not at commit: a batch may run inside a caller's transaction, and a
