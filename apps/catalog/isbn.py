@@ -10,7 +10,7 @@ class InvalidIsbn(ValueError):
 
 
 def _isbn13_check_digit(first12: str) -> str:
-    total = sum(int(digit) * (1 if index % 2 == 0 else 3) for index, digit in enumerate(first12))
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
     return str((10 - total % 10) % 10)
 
 

@@ -18,6 +18,10 @@ def isbn_recover(raw: str) -> str:
     Scientific notation is recovered only when every digit survived it; a placeholder number
     (all zeros, ``1234567890``…) is refused even when its check digit happens to agree."""
     value = str(raw).strip()
+    if len(value) == 13 and value.isascii() and value.isdigit():  # the usual case, and the fast one
+        if value[3:12] in _PLACEHOLDER_BODIES or len(set(value)) == 1:
+            raise InvalidIsbn("A placeholder, not an ISBN.")
+        return isbn_normalize(value)
     guard = _GUARDS.match(value)
     if guard:
         value = next(group for group in guard.groups() if group is not None).strip()
