@@ -1,4 +1,4 @@
-"""The ONIX reader alone (``apps/catalog/imports/onix_reader.py``): no database.
+"""The ONIX reader alone (``apps/catalog/imports/onix/``): no database.
 
 The files under ``data/onix/`` were written for these tests from the ONIX for Books 3.0 and 2.1
 element names; the books and publishers in them are invented.
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.catalog.imports.onix_reader import _ISO_639_2, read_onix
+from apps.catalog.imports.onix import read_onix
+from apps.catalog.imports.onix.reader import _ISO_639_2
 from apps.catalog.imports.records import BookRecord, ImportFileError, Reject
 from apps.catalog.languages import ISO_639_1
 

@@ -1,6 +1,6 @@
 """``manage.py import_onix FILE.xml`` — an ONIX for Books feed (3.0 or 2.1, reference or short
 tags), streamed; a delete notice withdraws the book. See the runner for the rules every import
-follows and ``apps/catalog/imports/onix_reader.py`` for what is read."""
+follows and ``apps/catalog/imports/onix/`` for what is read."""
 
 import csv
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.catalog.imports.onix_reader import read_onix
+from apps.catalog.imports.onix import read_onix
 
 from ._imports import add_import_arguments, run_import
 
