@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.catalog.imports.csv_reader import _ISO_639_2_TO_1, CsvBooks, read_books_csv
+from apps.catalog.imports.csvfile import CsvBooks, read_books_csv
+from apps.catalog.imports.csvfile.values import _ISO_639_2_TO_1
 from apps.catalog.imports.records import BookRecord, ImportFileError, Reject
 from apps.catalog.languages import ISO_639_1
 from apps.catalog.models import BookFormat

@@ -1,10 +1,10 @@
 """``manage.py import_books FILE.csv`` — books from a spreadsheet export (see the runner for the
-rules every import follows, and ``apps/catalog/imports/csv_reader.py`` for the columns read)."""
+rules every import follows, and ``apps/catalog/imports/csvfile/`` for the columns read)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.catalog.imports.csv_reader import read_books_csv
+from apps.catalog.imports.csvfile import read_books_csv
 
 from ._imports import add_import_arguments, run_import
 
