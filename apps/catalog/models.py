@@ -133,3 +133,67 @@ class BookAuthor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} ({self.position})"
+
+
+# --- Search index (``apps.catalog.search``) -----------------------------------------------------
+
+
+class SearchTerm(models.Model):
+    """A folded word of the catalogue, a stem of one, or a whole folded title; ``books`` counts
+    its postings (kept by ``search_index_refresh``, used to start from the rarest word and to
+    keep a prefix's most common words)."""
+
+    class Kind(models.IntegerChoices):
+        WORD = 0, "word"
+        STEM = 1, "stem"
+        TITLE = 2, "title"
+
+    # Byte order on PostgreSQL (a "C" collation, set by the migration): a prefix is a range.
+    text = models.CharField(max_length=200)
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    books = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["text", "kind"], name="catalog_searchterm_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SearchDelete(models.Model):
+    """A symmetric-delete key of a word term: the 64-bit hash of the word with up to one letter
+    deleted (from 4 letters) or two (from 7). A query word shares a key with every word within
+    its typo budget."""
+
+    key = models.BigIntegerField()
+    term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "term"], name="catalog_searchdelete_key")]
+
+    def __str__(self) -> str:
+        return str(self.key)
+
+
+class SearchPosting(models.Model):
+    """A term in a field of a book."""
+
+    class Field(models.IntegerChoices):
+        TITLE = 0, "title"
+        SUBTITLE = 1, "subtitle"
+        AUTHOR = 2, "author"
+        PUBLISHER = 3, "publisher"
+        DESCRIPTION = 4, "description"
+
+    term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
+    field = models.PositiveSmallIntegerField(choices=Field.choices)
+
+    class Meta:
+        constraints = [
+            # Its index, (term, book, field), is the one the searches read: by term, then book.
+            models.UniqueConstraint(fields=["term", "book", "field"], name="catalog_searchposting_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} in {self.book_id} ({self.field})"

@@ -34,6 +34,7 @@ from bookstore.slugs import unique_slug
 from .exceptions import BookNotFound, DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
 from .isbn import isbn_normalize
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
+from .search.index import search_index_rebuild, search_index_refresh, search_index_remove
 from .selectors import book_cache_scopes
 
 logger = logging.getLogger(__name__)
@@ -130,21 +131,25 @@ _SEARCH_VECTOR_SQL = "UPDATE catalog_book AS b SET search_vector = " + search_do
 )
 
 
-def book_search_vector_refresh(*, book_ids: Iterable[int] | None = None) -> None:
-    """Rebuild the full-text document of ``book_ids`` (every book when ``None``).
-
-    Title weighs A, subtitle and authors B, publisher and description C, all accent-stripped.
-    PostgreSQL only: the embedded SQLite default searches with a plain contains.
-    """
+def book_search_vector_refresh(*, book_ids: Iterable[int] | None = None, index: bool = True) -> None:
+    """Rebuild what ``book_ids`` (every book when ``None``) are searched by: their postings in
+    the word index (``catalog.search.index``, both databases; not with ``index=False``: the
+    importer writes them for a whole batch) and, on PostgreSQL, the full-text document
+    (title A, subtitle and authors B, publisher and description C, accent-stripped)."""
+    if book_ids is not None:
+        book_ids = list(book_ids)
+    if index:
+        if book_ids is None:
+            search_index_rebuild()
+        else:
+            search_index_refresh(book_ids=book_ids)
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         if book_ids is None:
             cursor.execute(_SEARCH_VECTOR_SQL)
-        else:
-            ids = list(book_ids)
-            if ids:
-                cursor.execute(_SEARCH_VECTOR_SQL + " WHERE b.id = ANY(%s)", [ids])
+        elif book_ids:
+            cursor.execute(_SEARCH_VECTOR_SQL + " WHERE b.id = ANY(%s)", [book_ids])
 
 
 # --- Authors and publishers -------------------------------------------------------------------
@@ -386,6 +391,7 @@ def book_delete(*, book: Book) -> bool:
         if not referenced:
             try:
                 with transaction.atomic():
+                    search_index_remove(book_ids=[book.pk])
                     book.delete()
                 deleted = True
             except (ProtectedError, RestrictedError):

@@ -5,7 +5,8 @@ batches before it, never half a book. Authors, publishers and categories are loo
 memory for the whole batch (one query each) and the missing ones created; books are created
 with COPY (``bulk_create`` on SQLite: ``.copy``), their search document computed as they are
 inserted, and changed with ``bulk_update``; the search document of the books that changed is
-rebuilt once per batch and the catalogue cache retired once. A field the file does
+rebuilt once per batch, the word index of the new and changed books written once per batch
+(``search.index.search_index_refresh``), and the catalogue cache retired once. A field the file does
 not give (``None`` or empty in the record) is left as it is on an existing book. Covers given
 by URL are fetched after the commit, by a Celery task, never here.
 """
@@ -26,6 +27,7 @@ from apps.categories.services import category_create
 from bookstore.cache import catalog_version_bump
 
 from ..models import Author, Book, BookAuthor, BookFormat, Publisher
+from ..search.index import search_index_refresh
 from ..services import book_search_vector_refresh
 from .copy import books_copy, links_copy
 from .records import BookRecord
@@ -200,7 +202,9 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
         refreshed = {book.pk for book in plan.changed} | {
             ids[isbn] for isbn in plan.author_sets if isbn in existing
         }
-        book_search_vector_refresh(book_ids=sorted(refreshed))
+        book_search_vector_refresh(book_ids=sorted(refreshed), index=False)
+        # The word index of the batch's new and changed books, in one pass.
+        search_index_refresh(book_ids=[*created.values(), *refreshed])
         if dry_run:
             transaction.set_rollback(True)
             outcome.covers.clear()

@@ -1,0 +1,239 @@
+"""Keeping the search index fresh: the terms, typo keys and postings of some books rewritten.
+
+``search_index_refresh(book_ids=…)`` is called by every write that changes what a book is
+searched by (the services, the importer once per batch), inside the writer's transaction: it
+deletes those books' postings and inserts the new ones, inserts the terms no book had yet
+(and typo keys for those only: the vocabulary grows slowly, the postings do not), and moves
+the terms' ``books`` counts by the difference. A batch of 1,000 books is about ten
+statements, whatever the catalogue's size. ``search_index_rebuild()`` does every book (the
+migration and ``manage.py search_index_rebuild``).
+
+The counts are hints (the rarest word of a query, a prefix's most common words): a book
+deleted by a cascade rather than by ``search_index_remove`` leaves them a little high.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.db import connection
+from django.db.models import Count
+
+from .text import delete_distance, deletes, key, stem_languages, stems, words
+
+TITLE, SUBTITLE, AUTHOR, PUBLISHER, DESCRIPTION = 0, 1, 2, 3, 4
+WORD, STEM, TITLE_KIND = 0, 1, 2
+# The description is searched by its first distinct words only (docs/architecture.md, "Search").
+DESCRIPTION_WORDS = 30
+TITLE_TERM_MAX = 200
+_CHUNK = 5000
+
+Posting = tuple[str, int, int]  # (term text, term kind, field)
+
+
+def book_postings(
+    *, title: str, subtitle: str, authors: Sequence[str], publisher: str, description: str, language: str
+) -> set[Posting]:
+    """What a book is found by: each word of each field, its stems in the book's language (both
+    French and English when it is neither), and its whole folded title."""
+    languages = stem_languages(language)
+    found: set[Posting] = set()
+
+    def add(field: int, found_words: Iterable[str]) -> None:
+        for word in found_words:
+            found.add((word, WORD, field))
+            for stem in stems(word, languages):
+                found.add((stem, STEM, field))
+
+    title_words = words(title)
+    add(TITLE, title_words)
+    add(SUBTITLE, words(subtitle))
+    for name in authors:
+        add(AUTHOR, words(name))
+    add(PUBLISHER, words(publisher))
+    add(DESCRIPTION, list(dict.fromkeys(words(description[:2000])))[:DESCRIPTION_WORDS])
+    if title_words:
+        found.add((" ".join(title_words)[:TITLE_TERM_MAX], TITLE_KIND, TITLE))
+    return found
+
+
+def _models(apps: Any) -> tuple[Any, Any, Any, Any, Any]:
+    registry = apps or global_apps
+    names = ("Book", "BookAuthor", "SearchTerm", "SearchDelete", "SearchPosting")
+    book, book_author, term, delete, posting = (registry.get_model("catalog", name) for name in names)
+    return book, book_author, term, delete, posting
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def search_index_refresh(*, book_ids: Iterable[int], apps: Any = None) -> None:
+    """Rewrite the postings of ``book_ids`` from their current title, subtitle, authors,
+    publisher, description and language (a book that no longer exists keeps none)."""
+    ids = sorted(set(book_ids))
+    if not ids:
+        return
+    Book, BookAuthor, _, _, _ = _models(apps)
+    authors: dict[int, list[str]] = {}
+    for book_id, name in (
+        BookAuthor.objects.filter(book_id__in=ids)
+        .order_by("book_id", "position")
+        .values_list("book_id", "author__name")
+    ):
+        authors.setdefault(book_id, []).append(name)
+    wanted: dict[int, set[Posting]] = {}
+    fields = ("pk", "title", "subtitle", "language", "description", "publisher__name")
+    for book_id, title, subtitle, language, description, publisher in Book.objects.filter(
+        pk__in=ids
+    ).values_list(*fields):
+        wanted[book_id] = book_postings(
+            title=title,
+            subtitle=subtitle,
+            authors=authors.get(book_id, []),
+            publisher=publisher or "",
+            description=description,
+            language=language,
+        )
+    _postings_write(ids, wanted, apps)
+
+
+def search_index_remove(*, book_ids: Iterable[int], apps: Any = None) -> None:
+    """Forget the postings of ``book_ids`` (before they are deleted), counts included."""
+    ids = sorted(set(book_ids))
+    if ids:
+        _postings_write(ids, {}, apps)
+
+
+def search_index_rebuild(*, apps: Any = None, batch: int = 2000) -> int:
+    """Index every book again (existing catalogues, after a change of the folding rules)."""
+    Book, _, SearchTerm, SearchDelete, SearchPosting = _models(apps)
+    SearchPosting.objects.all().delete()
+    SearchDelete.objects.all().delete()
+    SearchTerm.objects.all().delete()
+    ids = list(Book.objects.order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(ids, batch):
+        search_index_refresh(book_ids=chunk, apps=apps)
+    return len(ids)
+
+
+def _postings_write(ids: list[int], wanted: dict[int, set[Posting]], apps: Any) -> None:
+    _, _, SearchTerm, _, SearchPosting = _models(apps)
+    old = Counter(
+        dict(
+            SearchPosting.objects.filter(book_id__in=ids)
+            .order_by()
+            .values_list("term_id")
+            .annotate(n=Count("id"))
+            .values_list("term_id", "n")
+        )
+    )
+    if old:
+        SearchPosting.objects.filter(book_id__in=ids).delete()
+    needed = {(text, kind) for postings in wanted.values() for text, kind, _ in postings}
+    term_ids = _terms_get_or_create(needed, apps)
+    rows = [
+        (term_ids[(text, kind)], book_id, field)
+        for book_id, postings in wanted.items()
+        for text, kind, field in postings
+    ]
+    _rows_insert(SearchPosting, ("term_id", "book_id", "field"), rows)
+    new = Counter(term_id for term_id, _, _ in rows)
+    deltas = sorted((term_id, new[term_id] - old[term_id]) for term_id in old.keys() | new.keys())
+    _counts_move([(term_id, delta) for term_id, delta in deltas if delta], SearchTerm)
+
+
+def _terms_get_or_create(needed: set[tuple[str, int]], apps: Any) -> dict[tuple[str, int], int]:
+    """The id of each (text, kind), the missing terms inserted with their typo keys."""
+    _, _, SearchTerm, SearchDelete, _ = _models(apps)
+    found: dict[tuple[str, int], int] = {}
+    texts = sorted({text for text, _ in needed})
+    for chunk in _chunks(texts):
+        for term_id, text, kind in SearchTerm.objects.filter(text__in=chunk).values_list(
+            "id", "text", "kind"
+        ):
+            if (text, kind) in needed:
+                found[(text, kind)] = term_id
+    missing = sorted(needed - found.keys())
+    if not missing:
+        return found
+    created = _terms_insert(missing, SearchTerm)
+    found.update(created)
+    lost = [term for term in missing if term not in found]
+    if lost:  # inserted meanwhile by a concurrent writer, which wrote their keys too
+        for term_id, text, kind in SearchTerm.objects.filter(text__in=[t for t, _ in lost]).values_list(
+            "id", "text", "kind"
+        ):
+            found.setdefault((text, kind), term_id)
+    keys = [
+        (key(variant), term_id)
+        for (text, kind), term_id in created.items()
+        if kind == WORD and (distance := delete_distance(text))
+        for variant in deletes(text, distance)
+    ]
+    _rows_insert(SearchDelete, ("key", "term_id"), keys)
+    return found
+
+
+def _terms_insert(terms: list[tuple[str, int]], SearchTerm: Any) -> dict[tuple[str, int], int]:
+    table = connection.ops.quote_name(SearchTerm._meta.db_table)
+    created: dict[tuple[str, int], int] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(terms, 2000):
+            if _postgres():
+                cursor.execute(
+                    f"INSERT INTO {table} (text, kind, books) "  # noqa: S608 (our table)
+                    "SELECT t, k, 0 FROM unnest(%s::text[], %s::smallint[]) AS v(t, k) "
+                    "ON CONFLICT (text, kind) DO NOTHING RETURNING id, text, kind",
+                    [[text for text, _ in chunk], [kind for _, kind in chunk]],
+                )
+            else:
+                values = ", ".join(["(%s, %s, 0)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} (text, kind, books) VALUES {values} "  # noqa: S608
+                    "ON CONFLICT (text, kind) DO NOTHING RETURNING id, text, kind",
+                    [value for term in chunk for value in term],
+                )
+            created.update({(text, kind): term_id for term_id, text, kind in cursor.fetchall()})
+    return created
+
+
+def _rows_insert(model: Any, fields: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY on PostgreSQL (a batch's postings are tens of thousands of rows), bulk_create else."""
+    if not rows:
+        return
+    if not _postgres():
+        model.objects.bulk_create(
+            (model(**dict(zip(fields, row, strict=True))) for row in rows), batch_size=2000
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name.removesuffix("_id")).column) for name in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _counts_move(deltas: list[tuple[int, int]], SearchTerm: Any) -> None:
+    if not deltas:
+        return
+    table = connection.ops.quote_name(SearchTerm._meta.db_table)
+    with connection.cursor() as cursor:
+        if _postgres():
+            cursor.execute(
+                f"UPDATE {table} AS t SET books = t.books + v.d "  # noqa: S608 (our table)
+                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, d) WHERE t.id = v.id",
+                [[term_id for term_id, _ in deltas], [delta for _, delta in deltas]],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET books = books + %s WHERE id = %s",  # noqa: S608
+                [(delta, term_id) for term_id, delta in deltas],
+            )
