@@ -139,14 +139,13 @@ class BookAuthor(models.Model):
 
 
 class SearchTerm(models.Model):
-    """A folded word of the catalogue, a stem of one, or a whole folded title; ``books`` counts
-    its postings (kept by ``search_index_refresh``, used to start from the rarest word and to
-    keep a prefix's most common words)."""
+    """A folded word of the catalogue or a stem of one; ``books`` counts its postings (kept by
+    ``search_index_refresh``, used to start from the rarest word and to keep a prefix's most
+    common words)."""
 
     class Kind(models.IntegerChoices):
         WORD = 0, "word"
         STEM = 1, "stem"
-        TITLE = 2, "title"
 
     # Byte order on PostgreSQL (a "C" collation, set by the migration): a prefix is a range.
     text = models.CharField(max_length=200)
@@ -176,7 +175,8 @@ class SearchDelete(models.Model):
 
 
 class SearchPosting(models.Model):
-    """A term in a field of a book."""
+    """A term in a field of a book. ``length`` is the number of distinct words of that field: a
+    query of as many words, all found as typed in the title, is the whole title."""
 
     class Field(models.IntegerChoices):
         TITLE = 0, "title"
@@ -185,15 +185,17 @@ class SearchPosting(models.Model):
         PUBLISHER = 3, "publisher"
         DESCRIPTION = 4, "description"
 
+    # No surrogate id: the key is the index the searches read (by term, then book), and an
+    # import writes tens of thousands of postings per batch.
+    pk = models.CompositePrimaryKey("term", "book", "field")
     term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
-    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+", db_index=False)
     field = models.PositiveSmallIntegerField(choices=Field.choices)
+    length = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            # Its index, (term, book, field), is the one the searches read: by term, then book.
-            models.UniqueConstraint(fields=["term", "book", "field"], name="catalog_searchposting_unique")
-        ]
+        # A book's postings, rewritten when it changes (and their terms' counts with them).
+        indexes = [models.Index(fields=["book", "term"], name="catalog_searchposting_book")]
 
     def __str__(self) -> str:
         return f"{self.term_id} in {self.book_id} ({self.field})"

@@ -27,7 +27,7 @@ from apps.categories.services import category_create
 from bookstore.cache import catalog_version_bump
 
 from ..models import Author, Book, BookAuthor, BookFormat, Publisher
-from ..search.index import search_index_refresh
+from ..search.index import BookText, search_index_refresh
 from ..services import book_search_vector_refresh
 from .copy import books_copy, links_copy
 from .records import BookRecord
@@ -203,8 +203,25 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
             ids[isbn] for isbn in plan.author_sets if isbn in existing
         }
         book_search_vector_refresh(book_ids=sorted(refreshed), index=False)
-        # The word index of the batch's new and changed books, in one pass.
-        search_index_refresh(book_ids=[*created.values(), *refreshed])
+        # The word index of the batch's changed books, and of its new ones from their rows.
+        searched = {"title", "subtitle", "description", "language", "publisher_id"}
+        search_index_refresh(
+            book_ids=refreshed
+            if plan.changed_fields & searched
+            else {ids[isbn] for isbn in plan.author_sets if isbn in existing},
+            created={
+                created[row["isbn13"]]: BookText(
+                    title=row.get("title", ""),
+                    subtitle=row.get("subtitle", ""),
+                    authors=[author_names[pk] for pk in plan.author_sets[row["isbn13"]]],
+                    publisher=publisher_names.get(row.get("publisher_id"), ""),
+                    description=row.get("description", ""),
+                    language=row.get("language") or Book._meta.get_field("language").get_default(),
+                )
+                for row in plan.new
+                if row["isbn13"] in created
+            },
+        )
         if dry_run:
             transaction.set_rollback(True)
             outcome.covers.clear()

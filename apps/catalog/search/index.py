@@ -2,9 +2,10 @@
 
 ``search_index_refresh(book_ids=…)`` is called by every write that changes what a book is
 searched by (the services, the importer once per batch), inside the writer's transaction: it
-deletes those books' postings and inserts the new ones, inserts the terms no book had yet
-(and typo keys for those only: the vocabulary grows slowly, the postings do not), and moves
-the terms' ``books`` counts by the difference. A batch of 1,000 books is about ten
+deletes those books' postings and inserts the new ones (the importer gives the text of the
+books it has just created, which have none yet: nothing to read or delete for them), inserts
+the terms no book had yet (and typo keys for those only: the vocabulary grows slowly, the
+postings do not), and moves the terms' ``books`` counts by the difference. A batch of 1,000 books is about ten
 statements, whatever the catalogue's size. ``search_index_rebuild()`` does every book (the
 migration and ``manage.py search_index_rebuild``).
 
@@ -13,48 +14,53 @@ deleted by a cascade rather than by ``search_index_remove`` leaves them a little
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from django.apps import apps as global_apps
 from django.db import connection
-from django.db.models import Count
 
 from .text import delete_distance, deletes, key, stem_languages, stems, words
 
 TITLE, SUBTITLE, AUTHOR, PUBLISHER, DESCRIPTION = 0, 1, 2, 3, 4
-WORD, STEM, TITLE_KIND = 0, 1, 2
+WORD, STEM = 0, 1
 # The description is searched by its first distinct words only (docs/architecture.md, "Search").
 DESCRIPTION_WORDS = 30
-TITLE_TERM_MAX = 200
+TERM_MAX = 200
 _CHUNK = 5000
 
-Posting = tuple[str, int, int]  # (term text, term kind, field)
+Posting = tuple[str, int, int, int]  # (term text, term kind, field, distinct words in the field)
 
 
-def book_postings(
-    *, title: str, subtitle: str, authors: Sequence[str], publisher: str, description: str, language: str
-) -> set[Posting]:
-    """What a book is found by: each word of each field, its stems in the book's language (both
-    French and English when it is neither), and its whole folded title."""
-    languages = stem_languages(language)
+class BookText(NamedTuple):
+    """What a book is searched by."""
+
+    title: str
+    subtitle: str
+    authors: Sequence[str]
+    publisher: str
+    description: str
+    language: str
+
+
+def book_postings(book: BookText) -> set[Posting]:
+    """What a book is found by: each word of each field, and its stems in the book's language
+    (French and English both when it is neither) where they differ from the word."""
+    languages = stem_languages(book.language)
     found: set[Posting] = set()
 
     def add(field: int, found_words: Iterable[str]) -> None:
-        for word in found_words:
-            found.add((word, WORD, field))
+        distinct = dict.fromkeys(found_words)
+        for word in distinct:
+            found.add((word, WORD, field, len(distinct)))
             for stem in stems(word, languages):
-                found.add((stem, STEM, field))
+                found.add((stem, STEM, field, len(distinct)))
 
-    title_words = words(title)
-    add(TITLE, title_words)
-    add(SUBTITLE, words(subtitle))
-    for name in authors:
-        add(AUTHOR, words(name))
-    add(PUBLISHER, words(publisher))
-    add(DESCRIPTION, list(dict.fromkeys(words(description[:2000])))[:DESCRIPTION_WORDS])
-    if title_words:
-        found.add((" ".join(title_words)[:TITLE_TERM_MAX], TITLE_KIND, TITLE))
+    add(TITLE, words(book.title))
+    add(SUBTITLE, words(book.subtitle))
+    add(AUTHOR, [word for name in book.authors for word in words(name)])
+    add(PUBLISHER, words(book.publisher))
+    add(DESCRIPTION, list(dict.fromkeys(words(book.description[:2000])))[:DESCRIPTION_WORDS])
     return found
 
 
@@ -74,33 +80,32 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def search_index_refresh(*, book_ids: Iterable[int], apps: Any = None) -> None:
+def search_index_refresh(
+    *, book_ids: Iterable[int] = (), created: Mapping[int, BookText] | None = None, apps: Any = None
+) -> None:
     """Rewrite the postings of ``book_ids`` from their current title, subtitle, authors,
-    publisher, description and language (a book that no longer exists keeps none)."""
-    ids = sorted(set(book_ids))
-    if not ids:
+    publisher, description and language (a book that no longer exists keeps none); write
+    those of the ``created`` books (just inserted, with no postings yet) from the text given."""
+    ids = sorted(set(book_ids) - set(created or ()))
+    wanted = {book_id: book_postings(text) for book_id, text in (created or {}).items()}
+    if not ids and not wanted:
         return
-    Book, BookAuthor, _, _, _ = _models(apps)
-    authors: dict[int, list[str]] = {}
-    for book_id, name in (
-        BookAuthor.objects.filter(book_id__in=ids)
-        .order_by("book_id", "position")
-        .values_list("book_id", "author__name")
-    ):
-        authors.setdefault(book_id, []).append(name)
-    wanted: dict[int, set[Posting]] = {}
-    fields = ("pk", "title", "subtitle", "language", "description", "publisher__name")
-    for book_id, title, subtitle, language, description, publisher in Book.objects.filter(
-        pk__in=ids
-    ).values_list(*fields):
-        wanted[book_id] = book_postings(
-            title=title,
-            subtitle=subtitle,
-            authors=authors.get(book_id, []),
-            publisher=publisher or "",
-            description=description,
-            language=language,
-        )
+    if ids:
+        Book, BookAuthor, _, _, _ = _models(apps)
+        authors: dict[int, list[str]] = {}
+        for book_id, name in (
+            BookAuthor.objects.filter(book_id__in=ids)
+            .order_by("book_id", "position")
+            .values_list("book_id", "author__name")
+        ):
+            authors.setdefault(book_id, []).append(name)
+        fields = ("pk", "title", "subtitle", "language", "description", "publisher__name")
+        for book_id, title, subtitle, language, description, publisher in Book.objects.filter(
+            pk__in=ids
+        ).values_list(*fields):
+            wanted[book_id] = book_postings(
+                BookText(title, subtitle, authors.get(book_id, []), publisher or "", description, language)
+            )
     _postings_write(ids, wanted, apps)
 
 
@@ -123,28 +128,36 @@ def search_index_rebuild(*, apps: Any = None, batch: int = 2000) -> int:
     return len(ids)
 
 
-def _postings_write(ids: list[int], wanted: dict[int, set[Posting]], apps: Any) -> None:
+def _postings_write(cleared: list[int], wanted: dict[int, set[Posting]], apps: Any) -> None:
+    """Delete the postings of the ``cleared`` books, write the ``wanted`` ones, move the counts."""
     _, _, SearchTerm, _, SearchPosting = _models(apps)
-    old = Counter(
-        dict(
-            SearchPosting.objects.filter(book_id__in=ids)
-            .order_by()
-            .values_list("term_id")
-            .annotate(n=Count("id"))
-            .values_list("term_id", "n")
-        )
-    )
-    if old:
-        SearchPosting.objects.filter(book_id__in=ids).delete()
-    needed = {(text, kind) for postings in wanted.values() for text, kind, _ in postings}
+    old: Counter[int] = Counter()
+    if cleared:
+        table = connection.ops.quote_name(SearchPosting._meta.db_table)
+        with connection.cursor() as cursor:
+            for chunk in _chunks(cleared):
+                if _postgres():
+                    sql, params = (
+                        f"DELETE FROM {table} WHERE book_id = ANY(%s) RETURNING term_id",  # noqa: S608
+                        [list(chunk)],
+                    )
+                else:
+                    marks = ", ".join(["%s"] * len(chunk))
+                    sql, params = (
+                        f"DELETE FROM {table} WHERE book_id IN ({marks}) RETURNING term_id",  # noqa: S608
+                        list(chunk),
+                    )
+                cursor.execute(sql, params)
+                old.update(term_id for (term_id,) in cursor.fetchall())
+    needed = {(text, kind) for postings in wanted.values() for text, kind, _, _ in postings}
     term_ids = _terms_get_or_create(needed, apps)
     rows = [
-        (term_ids[(text, kind)], book_id, field)
+        (term_ids[(text, kind)], book_id, field, length)
         for book_id, postings in wanted.items()
-        for text, kind, field in postings
+        for text, kind, field, length in postings
     ]
-    _rows_insert(SearchPosting, ("term_id", "book_id", "field"), rows)
-    new = Counter(term_id for term_id, _, _ in rows)
+    _rows_insert(SearchPosting, ("term_id", "book_id", "field", "length"), rows)
+    new = Counter(row[0] for row in rows)
     deltas = sorted((term_id, new[term_id] - old[term_id]) for term_id in old.keys() | new.keys())
     _counts_move([(term_id, delta) for term_id, delta in deltas if delta], SearchTerm)
 

@@ -21,7 +21,7 @@ from django.db import connections, router
 from rapidfuzz.distance import OSA
 
 from ..isbn import isbn_parse
-from .index import DESCRIPTION, STEM, TITLE_KIND, TITLE_TERM_MAX, WORD
+from .index import DESCRIPTION, STEM, TITLE, WORD
 from .text import deletes, key, stems, typo_budget, words
 
 MAX_HITS = 1000
@@ -76,7 +76,7 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         terms = _candidates(cursor, query, postgres)
-        matches, suggestions, title_ids = _matches(query, terms)
+        matches, suggestions = _matches(query, terms)
         by_word: list[set[int]] = [set() for _ in query]
         for term_id, found in matches.items():
             for match in found:
@@ -84,11 +84,11 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
         ranked: list[int] = []
         if all(by_word):
             rarest = min(by_word, key=lambda ids: sum(terms[i][2] for i in ids))
-            rows = _postings(cursor, set(matches) | title_ids, rarest, include_inactive, postgres)
-            ranked = _rank(query, rows, matches, title_ids, need=len(query))
+            rows = _postings(cursor, set(matches), rarest, include_inactive, postgres)
+            ranked = _rank(query, rows, matches, need=len(query))
         if not ranked and len(query) > 1 and by_word[0]:
-            rows = _postings(cursor, set(matches) | title_ids, by_word[0], include_inactive, postgres)
-            ranked = _rank(query, rows, matches, title_ids, need=1)
+            rows = _postings(cursor, set(matches), by_word[0], include_inactive, postgres)
+            ranked = _rank(query, rows, matches, need=1)
     suggestion = None
     if not ranked:
         corrected = [suggestions.get(index, word) for index, word in enumerate(query)]
@@ -99,7 +99,6 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
 def _candidates(cursor: Any, query: list[str], postgres: bool) -> dict[int, tuple[str, int, int]]:
     """Statement 1: term id → (text, kind, books) of every term that may match a query word."""
     texts = set(query) | {stem for word in query for stem in stems(word)}
-    texts.add(" ".join(query)[:TITLE_TERM_MAX])
     # A suggestion may be one typo beyond the budget (at most two): "dume" suggests "dune".
     keys = {
         key(variant)
@@ -131,22 +130,16 @@ def _candidates(cursor: Any, query: list[str], postgres: bool) -> dict[int, tupl
 
 def _matches(
     query: list[str], terms: dict[int, tuple[str, int, int]]
-) -> tuple[dict[int, list[_Match]], dict[int, str], set[int]]:
-    """Which query words each candidate term matches, and how; the best correction of each
-    word that matches nothing (by distance, then the commonest); the whole-title terms."""
+) -> tuple[dict[int, list[_Match]], dict[int, str]]:
+    """Which query words each candidate term matches, and how; the correction of each word not
+    found as typed (the closest term, then the commonest)."""
     matches: dict[int, list[_Match]] = {}
-    title_ids: set[int] = set()
     query_stems = [stems(word) for word in query]
-    whole = " ".join(query)[:TITLE_TERM_MAX]
     exact_words: set[int] = set()
     # word → (distance, -books, text): the closest term within the budget, else beyond it.
     within: dict[int, tuple[int, int, str]] = {}
     nearest: dict[int, tuple[int, int, str]] = {}
     for term_id, (text, kind, books) in terms.items():
-        if kind == TITLE_KIND:
-            if text == whole:
-                title_ids.add(term_id)
-            continue
         for index, word in enumerate(query):
             match = None
             if kind == WORD and text == word:
@@ -174,19 +167,19 @@ def _matches(
         for index in within.keys() | nearest.keys()
         if index not in exact_words
     }
-    return matches, suggestions, title_ids
+    return matches, suggestions
 
 
 def _postings(
     cursor: Any, term_ids: set[int], required: set[int], include_inactive: bool, postgres: bool
-) -> list[tuple[int, int, int, int, int]]:
-    """Statement 2 (or 3): (book, term, field, rating count, stock) of the candidate terms, in
-    the books that have one of the ``required`` terms."""
+) -> list[tuple[int, int, int, int, int, int]]:
+    """Statement 2 (or 3): (book, term, field, field length, rating count, stock) of the
+    candidate terms, in the books that have one of the ``required`` terms."""
     in_terms, term_params = _placeholders(sorted(term_ids), postgres)
     in_required, required_params = _placeholders(sorted(required), postgres)
     active = "" if include_inactive else " AND b.is_active"
     cursor.execute(
-        "SELECT p.book_id, p.term_id, p.field, b.rating_count, b.stock "  # noqa: S608 (no input)
+        "SELECT p.book_id, p.term_id, p.field, p.length, b.rating_count, b.stock "  # noqa: S608
         "FROM catalog_searchposting p JOIN catalog_book b ON b.id = p.book_id "
         f"WHERE p.term_id {in_terms}{active} AND p.book_id IN "
         f"(SELECT book_id FROM catalog_searchposting WHERE term_id {in_required}) LIMIT %s",
@@ -197,29 +190,30 @@ def _postings(
 
 def _rank(
     query: list[str],
-    rows: list[tuple[int, int, int, int, int]],
+    rows: list[tuple[int, int, int, int, int, int]],
     matches: dict[int, list[_Match]],
-    title_ids: set[int],
     *,
     need: int,
 ) -> list[int]:
     """The books of ``rows`` that have at least the ``need`` first words, best first."""
     best: dict[int, list[tuple[int, int, int] | None]] = {}
-    whole_title: set[int] = set()
+    in_title: dict[int, set[int]] = {}  # book → query words found as typed in its title
+    title_length: dict[int, int] = {}
     popularity: dict[int, tuple[int, int]] = {}
-    for book_id, term_id, field_, rating_count, stock in rows:
+    for book_id, term_id, field_, length, rating_count, stock in rows:
         popularity[book_id] = (-rating_count, 0 if stock > 0 else 1)
-        if term_id in title_ids:
-            whole_title.add(book_id)
-            continue
         per_word = best.setdefault(book_id, [None] * len(query))
         for match in matches.get(term_id, ()):
             if field_ == DESCRIPTION and match.typos:
                 continue  # typos are forgiven in titles, subtitles and names, not descriptions
+            if field_ == TITLE and match.how == EXACT and not match.typos:
+                in_title.setdefault(book_id, set()).add(match.word)
+                title_length[book_id] = length
             found = (field_, match.typos, match.how)
             current = per_word[match.word]
             if current is None or found < current:
                 per_word[match.word] = found
+    distinct = len(set(query))
     keys = []
     for book_id, per_word in best.items():
         leading = 0
@@ -228,10 +222,12 @@ def _rank(
         if leading < need:
             continue
         kept = [item for item in per_word[:leading] if item is not None]
+        # The whole title typed: every word found as typed in a title of as many words.
+        whole = len(in_title.get(book_id, ())) == len(query) and title_length.get(book_id) == distinct
         keys.append(
             (
                 -leading,
-                0 if book_id in whole_title and leading == len(query) else 1,
+                0 if whole else 1,
                 max(item[0] for item in kept),
                 sum(item[1] for item in kept),
                 sum(item[2] for item in kept),

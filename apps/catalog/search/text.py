@@ -21,6 +21,7 @@ _APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u02b9`\u00b4\u2032]")
 # An elided article or pronoun before an apostrophe, or an English possessive after one.
 _ELISION = re.compile(r"(?<![^\W_])(?:qu|[ldjnscmt])'|'s(?![^\W_])")
 _WORD = re.compile(r"[^\W_]+")
+_ELIDED = frozenset({"l", "d", "j", "n", "s", "c", "m", "t", "qu"})
 
 LANGUAGES = ("fr", "en")
 _STEMMERS = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
@@ -40,7 +41,9 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of ``text``, in order (repeats kept)."""
     folded = _ELISION.sub(" ", fold(text))
-    return [word for word in _WORD.findall(folded) if len(word) <= WORD_MAX]
+    found = [word for word in _WORD.findall(folded) if len(word) <= WORD_MAX]
+    # An elision typed without its apostrophe ("l etranger") is dropped the same way.
+    return [word for index, word in enumerate(found) if word not in _ELIDED or index == len(found) - 1]
 
 
 def stems(word: str, languages: tuple[str, ...] = LANGUAGES) -> set[str]:
