@@ -44,22 +44,25 @@ class BookText(NamedTuple):
 
 
 def book_postings(book: BookText) -> set[Posting]:
-    """What a book is found by: each word of each field, and its stems in the book's language
-    (French and English both when it is neither) where they differ from the word."""
+    """What a book is found by: each word of each field, and the stems of the words of its
+    title, subtitle and description in the book's language (French and English both when it is
+    neither) where they differ from the word."""
     languages = stem_languages(book.language)
     found: set[Posting] = set()
 
-    def add(field: int, found_words: Iterable[str]) -> None:
+    def add(field: int, found_words: Iterable[str], *, stemmed: bool = True) -> None:
         distinct = dict.fromkeys(found_words)
         for word in distinct:
             found.add((word, WORD, field, len(distinct)))
-            for stem in stems(word, languages):
-                found.add((stem, STEM, field, len(distinct)))
+            if stemmed:
+                for stem in stems(word, languages):
+                    found.add((stem, STEM, field, len(distinct)))
 
     add(TITLE, words(book.title))
     add(SUBTITLE, words(book.subtitle))
-    add(AUTHOR, [word for name in book.authors for word in words(name)])
-    add(PUBLISHER, words(book.publisher))
+    # Names are not stemmed: "Simone" is not a form of "Simon".
+    add(AUTHOR, [word for name in book.authors for word in words(name)], stemmed=False)
+    add(PUBLISHER, words(book.publisher), stemmed=False)
     add(DESCRIPTION, list(dict.fromkeys(words(book.description[:2000])))[:DESCRIPTION_WORDS])
     return found
 
@@ -149,40 +152,40 @@ def _postings_write(cleared: list[int], wanted: dict[int, set[Posting]], apps: A
                     )
                 cursor.execute(sql, params)
                 old.update(term_id for (term_id,) in cursor.fetchall())
-    needed = {(text, kind) for postings in wanted.values() for text, kind, _, _ in postings}
-    term_ids = _terms_get_or_create(needed, apps)
+    needed = Counter((text, kind) for postings in wanted.values() for text, kind, _, _ in postings)
+    # A term inserted here starts at its count: only the terms found move theirs.
+    term_ids, inserted = _terms_get_or_create(needed, apps)
     rows = [
         (term_ids[(text, kind)], book_id, field, length)
         for book_id, postings in wanted.items()
         for text, kind, field, length in postings
     ]
     _rows_insert(SearchPosting, ("term_id", "book_id", "field", "length"), rows)
-    new = Counter(row[0] for row in rows)
+    new = Counter(row[0] for row in rows if row[0] not in inserted)
     deltas = sorted((term_id, new[term_id] - old[term_id]) for term_id in old.keys() | new.keys())
     _counts_move([(term_id, delta) for term_id, delta in deltas if delta], SearchTerm)
 
 
-def _terms_get_or_create(needed: set[tuple[str, int]], apps: Any) -> dict[tuple[str, int], int]:
-    """The id of each (text, kind), the missing terms inserted with their typo keys."""
+def _terms_get_or_create(
+    needed: Counter[tuple[str, int]], apps: Any
+) -> tuple[dict[tuple[str, int], int], set[int]]:
+    """The id of each (text, kind) of ``needed`` (with its number of new postings), the missing
+    terms inserted with that count and their typo keys; and the ids inserted."""
     _, _, SearchTerm, SearchDelete, _ = _models(apps)
     found: dict[tuple[str, int], int] = {}
     texts = sorted({text for text, _ in needed})
     for chunk in _chunks(texts):
-        for term_id, text, kind in SearchTerm.objects.filter(text__in=chunk).values_list(
-            "id", "text", "kind"
-        ):
+        for term_id, text, kind in _terms_named(chunk, SearchTerm):
             if (text, kind) in needed:
                 found[(text, kind)] = term_id
-    missing = sorted(needed - found.keys())
+    missing = sorted(needed.keys() - found.keys())
     if not missing:
-        return found
-    created = _terms_insert(missing, SearchTerm)
+        return found, set()
+    created = _terms_insert([(text, kind, needed[(text, kind)]) for text, kind in missing], SearchTerm)
     found.update(created)
     lost = [term for term in missing if term not in found]
     if lost:  # inserted meanwhile by a concurrent writer, which wrote their keys too
-        for term_id, text, kind in SearchTerm.objects.filter(text__in=[t for t, _ in lost]).values_list(
-            "id", "text", "kind"
-        ):
+        for term_id, text, kind in _terms_named([text for text, _ in lost], SearchTerm):
             found.setdefault((text, kind), term_id)
     keys = [
         (key(variant), term_id)
@@ -191,10 +194,23 @@ def _terms_get_or_create(needed: set[tuple[str, int]], apps: Any) -> dict[tuple[
         for variant in deletes(text, distance)
     ]
     _rows_insert(SearchDelete, ("key", "term_id"), keys)
-    return found
+    return found, set(created.values())
 
 
-def _terms_insert(terms: list[tuple[str, int]], SearchTerm: Any) -> dict[tuple[str, int], int]:
+def _terms_named(texts: Sequence[str], SearchTerm: Any) -> list[tuple[int, str, int]]:
+    """(id, text, kind) of the terms spelt ``texts``: one array parameter on PostgreSQL (an IN
+    list of thousands of literals costs more to build than to run)."""
+    if not _postgres():
+        return list(SearchTerm.objects.filter(text__in=texts).values_list("id", "text", "kind"))
+    table = connection.ops.quote_name(SearchTerm._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, text, kind FROM {table} WHERE text = ANY(%s)", [list(texts)])  # noqa: S608
+        return cursor.fetchall()
+
+
+def _terms_insert(terms: list[tuple[str, int, int]], SearchTerm: Any) -> dict[tuple[str, int], int]:
+    """Insert (text, kind, books) terms; the ids of those inserted (not of those another writer
+    inserted first)."""
     table = connection.ops.quote_name(SearchTerm._meta.db_table)
     created: dict[tuple[str, int], int] = {}
     with connection.cursor() as cursor:
@@ -202,12 +218,12 @@ def _terms_insert(terms: list[tuple[str, int]], SearchTerm: Any) -> dict[tuple[s
             if _postgres():
                 cursor.execute(
                     f"INSERT INTO {table} (text, kind, books) "  # noqa: S608 (our table)
-                    "SELECT t, k, 0 FROM unnest(%s::text[], %s::smallint[]) AS v(t, k) "
+                    "SELECT * FROM unnest(%s::text[], %s::smallint[], %s::int[]) "
                     "ON CONFLICT (text, kind) DO NOTHING RETURNING id, text, kind",
-                    [[text for text, _ in chunk], [kind for _, kind in chunk]],
+                    [[term[0] for term in chunk], [term[1] for term in chunk], [term[2] for term in chunk]],
                 )
             else:
-                values = ", ".join(["(%s, %s, 0)"] * len(chunk))
+                values = ", ".join(["(%s, %s, %s)"] * len(chunk))
                 cursor.execute(
                     f"INSERT INTO {table} (text, kind, books) VALUES {values} "  # noqa: S608
                     "ON CONFLICT (text, kind) DO NOTHING RETURNING id, text, kind",

@@ -30,20 +30,30 @@ _STEMMERS = {"fr": Stemmer.Stemmer("french"), "en": Stemmer.Stemmer("english")}
 WORD_MAX = 60
 
 
+# Combining marks (accents) left by NFKD: the blocks Latin, Greek and Cyrillic text uses.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
     """``text`` accent-stripped, casefolded, apostrophes made plain."""
-    text = _APOSTROPHES.sub("'", text)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return stripped.casefold().translate(_LIGATURES)
+    if text.isascii():  # most of a catalogue is: nothing to decompose
+        return text.casefold()
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", _APOSTROPHES.sub("'", text)))
+    return text.casefold().translate(_LIGATURES)
 
 
-def words(text: str) -> list[str]:
-    """The folded words of ``text``, in order (repeats kept)."""
+@lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
     folded = _ELISION.sub(" ", fold(text))
     found = [word for word in _WORD.findall(folded) if len(word) <= WORD_MAX]
     # An elision typed without its apostrophe ("l etranger") is dropped the same way.
-    return [word for index, word in enumerate(found) if word not in _ELIDED or index == len(found) - 1]
+    return tuple(word for index, word in enumerate(found) if word not in _ELIDED or index == len(found) - 1)
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, in order (repeats kept). Names and publishers repeat
+    through a catalogue: their words are remembered."""
+    return list(_words(text))
 
 
 def stems(word: str, languages: tuple[str, ...] = LANGUAGES) -> set[str]:
