@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -87,9 +86,6 @@ class Book(TimeStampedModel):
     cover_thumbnails = models.JSONField(default=dict, blank=True, editable=False)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))
     rating_count = models.PositiveIntegerField(default=0)
-    # Full-text document (title A, subtitle and authors B, publisher and description C), kept by
-    # the services on PostgreSQL; its GIN index is created by a PostgreSQL-only migration step.
-    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("book")

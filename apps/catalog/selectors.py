@@ -69,11 +69,7 @@ def book_queryset(*, include_inactive: bool = False, with_description: bool = Fa
         Prefetch("book_authors", queryset=BookAuthor.objects.select_related("author").order_by("position")),
         Prefetch("categories", queryset=Category.objects.order_by("path")),
     )
-    queryset = (
-        queryset.defer("search_vector")
-        if with_description
-        else queryset.defer("search_vector", "description")
-    )
+    queryset = queryset if with_description else queryset.defer("description")
     return queryset if include_inactive else queryset.filter(is_active=True)
 
 
