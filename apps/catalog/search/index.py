@@ -46,25 +46,28 @@ class BookText(NamedTuple):
 def book_postings(book: BookText) -> set[Posting]:
     """What a book is found by: each word of each field, and the stems of the words of its
     title, subtitle and description in the book's language (French and English both when it is
-    neither) where they differ from the word."""
+    neither) where they differ from the word. A term is posted once per book, in its best
+    field (title, subtitle, author, publisher, description, in that order): the ranking reads
+    a word's best field only, so the others would cost rows to write and to read for nothing."""
     languages = stem_languages(book.language)
-    found: set[Posting] = set()
+    found: dict[tuple[str, int], tuple[int, int]] = {}  # (text, kind) → (field, field's length)
 
     def add(field: int, found_words: Iterable[str], *, stemmed: bool = True) -> None:
         distinct = dict.fromkeys(found_words)
         for word in distinct:
-            found.add((word, WORD, field, len(distinct)))
+            found.setdefault((word, WORD), (field, len(distinct)))
             if stemmed:
                 for stem in stems(word, languages):
-                    found.add((stem, STEM, field, len(distinct)))
+                    found.setdefault((stem, STEM), (field, len(distinct)))
 
+    # Best field first: setdefault keeps it.
     add(TITLE, words(book.title))
     add(SUBTITLE, words(book.subtitle))
     # Names are not stemmed: "Simone" is not a form of "Simon".
     add(AUTHOR, [word for name in book.authors for word in words(name)], stemmed=False)
     add(PUBLISHER, words(book.publisher), stemmed=False)
     add(DESCRIPTION, list(dict.fromkeys(words(book.description[:2000])))[:DESCRIPTION_WORDS])
-    return found
+    return {(text, kind, field, length) for (text, kind), (field, length) in found.items()}
 
 
 def _models(apps: Any) -> tuple[Any, Any, Any, Any, Any]:

@@ -28,7 +28,7 @@ MAX_HITS = 1000
 MAX_WORDS = 10
 PREFIX_TERMS = 30
 # The postings read for one search, at most (a query of one very common word).
-MAX_POSTINGS = 100_000
+MAX_POSTINGS = 20_000
 EXACT, STEMMED, PREFIX = 0, 1, 2
 
 
