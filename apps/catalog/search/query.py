@@ -84,10 +84,10 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
         ranked: list[int] = []
         if all(by_word):
             rarest = min(by_word, key=lambda ids: sum(terms[i][2] for i in ids))
-            rows = _postings(cursor, set(matches), rarest, include_inactive, postgres)
+            rows = _postings(cursor, terms, set(matches), rarest, include_inactive, postgres)
             ranked = _rank(query, rows, matches, need=len(query))
         if not ranked and len(query) > 1 and by_word[0]:
-            rows = _postings(cursor, set(matches), by_word[0], include_inactive, postgres)
+            rows = _postings(cursor, terms, set(matches), by_word[0], include_inactive, postgres)
             ranked = _rank(query, rows, matches, need=1)
     suggestion = None
     if not ranked:
@@ -170,21 +170,42 @@ def _matches(
     return matches, suggestions
 
 
+# Read the candidates' postings by term when they are at most this many times the required
+# word's: one pass over the key, then the books; else book by book, from the required word.
+BY_TERM_RATIO = 8
+
+
 def _postings(
-    cursor: Any, term_ids: set[int], required: set[int], include_inactive: bool, postgres: bool
+    cursor: Any,
+    terms: dict[int, tuple[str, int, int]],
+    term_ids: set[int],
+    required: set[int],
+    include_inactive: bool,
+    postgres: bool,
 ) -> list[tuple[int, int, int, int, int, int]]:
     """Statement 2 (or 3): (book, term, field, field length, rating count, stock) of the
-    candidate terms, in the books that have one of the ``required`` terms."""
+    candidate terms, in the books that have one of the ``required`` terms. Two shapes of one
+    statement, chosen by the terms' counts: the planner cannot tell them apart."""
     in_terms, term_params = _placeholders(sorted(term_ids), postgres)
     in_required, required_params = _placeholders(sorted(required), postgres)
     active = "" if include_inactive else " AND b.is_active"
-    cursor.execute(
-        "SELECT p.book_id, p.term_id, p.field, p.length, b.rating_count, b.stock "  # noqa: S608
-        "FROM catalog_searchposting p JOIN catalog_book b ON b.id = p.book_id "
-        f"WHERE p.term_id {in_terms}{active} AND p.book_id IN "
-        f"(SELECT book_id FROM catalog_searchposting WHERE term_id {in_required}) LIMIT %s",
-        [*term_params, *required_params, MAX_POSTINGS],
-    )
+    everything = sum(terms[term_id][2] for term_id in term_ids)
+    if everything <= BY_TERM_RATIO * max(1, sum(terms[term_id][2] for term_id in required)):
+        sql = (
+            "WITH c AS MATERIALIZED (SELECT book_id, term_id, field, length "  # noqa: S608
+            f"FROM catalog_searchposting WHERE term_id {in_terms}) "
+            "SELECT c.book_id, c.term_id, c.field, c.length, b.rating_count, b.stock "
+            "FROM c JOIN catalog_book b ON b.id = c.book_id "
+            f"WHERE c.book_id IN (SELECT book_id FROM c WHERE term_id {in_required}){active} LIMIT %s"
+        )
+    else:
+        sql = (
+            "SELECT p.book_id, p.term_id, p.field, p.length, b.rating_count, b.stock "  # noqa: S608
+            "FROM catalog_searchposting p JOIN catalog_book b ON b.id = p.book_id "
+            f"WHERE p.term_id {in_terms}{active} AND p.book_id IN "
+            f"(SELECT book_id FROM catalog_searchposting WHERE term_id {in_required}) LIMIT %s"
+        )
+    cursor.execute(sql, [*term_params, *required_params, MAX_POSTINGS])
     return cursor.fetchall()
 
 
