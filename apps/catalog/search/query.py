@@ -28,7 +28,7 @@ MAX_HITS = 1000
 MAX_WORDS = 10
 PREFIX_TERMS = 30
 # The postings read for one search, at most (a query of one very common word).
-MAX_POSTINGS = 20_000
+MAX_POSTINGS = 10_000
 EXACT, STEMMED, PREFIX = 0, 1, 2
 
 
@@ -190,7 +190,15 @@ def _postings(
     in_required, required_params = _placeholders(sorted(required), postgres)
     active = "" if include_inactive else " AND b.is_active"
     everything = sum(terms[term_id][2] for term_id in term_ids)
-    if everything <= BY_TERM_RATIO * max(1, sum(terms[term_id][2] for term_id in required)):
+    if required >= term_ids:
+        # One word: no book to intersect, the rows stream up to the limit (a very common word).
+        sql = (
+            "SELECT p.book_id, p.term_id, p.field, p.length, b.rating_count, b.stock "  # noqa: S608
+            "FROM catalog_searchposting p JOIN catalog_book b ON b.id = p.book_id "
+            f"WHERE p.term_id {in_terms}{active} LIMIT %s"
+        )
+        required_params = []
+    elif everything <= BY_TERM_RATIO * max(1, sum(terms[term_id][2] for term_id in required)):
         sql = (
             "WITH c AS MATERIALIZED (SELECT book_id, term_id, field, length "  # noqa: S608
             f"FROM catalog_searchposting WHERE term_id {in_terms}) "
