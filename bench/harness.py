@@ -346,7 +346,7 @@ def bench_books_write(count: int, *, stock: Callable[[int], int], batch: int = 1
     from apps.catalog.demo import demo_rows
     from apps.catalog.isbn import _isbn13_check_digit
     from apps.catalog.models import Author, Book, BookAuthor, Publisher
-    from apps.catalog.services import book_search_vector_refresh
+    from apps.catalog.services import book_search_refresh
     from apps.categories.models import Category
 
     rows, _ = demo_rows()
@@ -386,4 +386,4 @@ def bench_books_write(count: int, *, stock: Callable[[int], int], batch: int = 1
             cats += [through(book_id=book.pk, category_id=categories[slug].pk) for slug in row.categories]
         BookAuthor.objects.bulk_create(links)
         through.objects.bulk_create(cats)
-    book_search_vector_refresh()
+    book_search_refresh()

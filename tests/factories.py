@@ -35,6 +35,15 @@ class BookFactory(factory.django.DjangoModelFactory):
     stock = 20
     is_active = True
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # The search index is derived data the services keep: a book made here is indexed too.
+        from apps.catalog.search.index import search_index_refresh
+
+        book = super()._create(model_class, *args, **kwargs)
+        search_index_refresh(book_ids=[book.pk])
+        return book
+
 
 # Models whose rows the tests build directly. Rows with invariants a service keeps (a
 # category's path, an order's amounts) are made through that service instead.

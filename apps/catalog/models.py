@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -92,9 +91,6 @@ class Book(TimeStampedModel):
     cover_thumbnails = models.JSONField(default=dict, blank=True, editable=False)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))
     rating_count = models.PositiveIntegerField(default=0)
-    # Full-text document (title A, subtitle and authors B, publisher and description C), kept by
-    # the services on PostgreSQL; its GIN index is created by a PostgreSQL-only migration step.
-    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("book")
@@ -138,3 +134,69 @@ class BookAuthor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} ({self.position})"
+
+
+# --- Search index (``apps.catalog.search``) -----------------------------------------------------
+
+
+class SearchTerm(models.Model):
+    """A folded word of the catalogue or a stem of one; ``books`` counts its postings (kept by
+    ``search_index_refresh``, used to start from the rarest word and to keep a prefix's most
+    common words)."""
+
+    class Kind(models.IntegerChoices):
+        WORD = 0, "word"
+        STEM = 1, "stem"
+
+    # Byte order on PostgreSQL (a "C" collation, set by the migration): a prefix is a range.
+    text = models.CharField(max_length=200)
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    books = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["text", "kind"], name="catalog_searchterm_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SearchDelete(models.Model):
+    """A symmetric-delete key of a word term: the 64-bit hash of the word with up to one letter
+    deleted (from 4 letters) or two (from 7). A query word shares a key with every word within
+    its typo budget."""
+
+    key = models.BigIntegerField()
+    term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "term"], name="catalog_searchdelete_key")]
+
+    def __str__(self) -> str:
+        return str(self.key)
+
+
+class SearchPosting(models.Model):
+    """A term in a field of a book. ``length`` is the number of distinct words of that field: a
+    query of as many words, all found as typed in the title, is the whole title."""
+
+    class Field(models.IntegerChoices):
+        TITLE = 0, "title"
+        SUBTITLE = 1, "subtitle"
+        AUTHOR = 2, "author"
+        PUBLISHER = 3, "publisher"
+        DESCRIPTION = 4, "description"
+
+    # No surrogate id: the key is the index the searches read (by term, then book), and an
+    # import writes tens of thousands of postings per batch.
+    pk = models.CompositePrimaryKey("term", "book", "field")
+    term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+", db_index=False)
+    field = models.PositiveSmallIntegerField(choices=Field.choices)
+    length = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        # A book's postings, rewritten when it changes (and their terms' counts with them).
+        indexes = [models.Index(fields=["book", "term"], name="catalog_searchposting_book")]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} in {self.book_id} ({self.field})"

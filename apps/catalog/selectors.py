@@ -1,13 +1,12 @@
 """Reads of the catalogue: the book list with its filters, search and facets, and lookups."""
 
-import difflib
 import hashlib
 from decimal import Decimal
 from typing import Any
 
 import django_filters
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import (
@@ -15,7 +14,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FloatField,
     Func,
     IntegerField,
     OuterRef,
@@ -25,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 
 from apps.categories.models import Category
 from apps.categories.selectors import category_facets_from_rows, category_facets_sql, category_subtree_filter
@@ -33,6 +32,7 @@ from bookstore.cache import generations
 from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNotFound
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
+from .search.query import SearchResult, search
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -44,9 +44,6 @@ PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
 ]
 
 FACETS_KEY_PREFIX = "catalog:facets"
-
-# Titles difflib compares a search with on a database without trigrams (the embedded default).
-SUGGESTION_TITLES = 5000
 
 ORDERINGS = {
     "title": ("title", "id"),
@@ -72,17 +69,14 @@ def book_queryset(*, include_inactive: bool = False, with_description: bool = Fa
         Prefetch("book_authors", queryset=BookAuthor.objects.select_related("author").order_by("position")),
         Prefetch("categories", queryset=Category.objects.order_by("path")),
     )
-    queryset = (
-        queryset.defer("search_vector")
-        if with_description
-        else queryset.defer("search_vector", "description")
-    )
+    queryset = queryset if with_description else queryset.defer("description")
     return queryset if include_inactive else queryset.filter(is_active=True)
 
 
 def _book_lookup(key: str) -> dict[str, Any]:
     """A book's key (ISBN-13 or ISBN-10, id, or slug) as a lookup."""
-    isbn = isbn_parse(key) if len(key) in (10, 13) else None
+    # An ISBN in any form (hyphens, spaces, ISBN-10) is its ISBN-13: one cache scope per book.
+    isbn = isbn_parse(key) if 10 <= len(key) <= 24 else None
     if isbn is not None:
         return {"isbn13": isbn}
     if key.isascii() and key.isdigit():
@@ -119,37 +113,52 @@ def book_cache_scopes(*, book: Book) -> list[str]:
     return [f"book:pk:{book.pk}", f"book:isbn13:{book.isbn13}", f"book:slug:{book.slug}"]
 
 
-def _search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
-    """Full-text and trigram search on PostgreSQL, a contains-search elsewhere.
-
-    An ISBN in the query (13 or 10, with or without hyphens) matches that book exactly, and
-    it comes first whatever the ordering asked.
-    """
-    text = text.strip()
-    if not text:
-        return queryset
-    isbn = isbn_parse(text)
-    isbn_match = Q(isbn13=isbn) if isbn else Q(pk__in=[])
+def _ids_filter(ids: list[int]) -> Q:
+    """``pk`` among ``ids``. On PostgreSQL one array parameter, unnested: the planner then
+    probes the primary key for each (the facets' joins included) instead of hashing the whole
+    table against an ``= ANY`` of up to 1,000 values (at 100,000 books: 6 ms against 24)."""
     if connection.vendor == "postgresql":
-        query = SearchQuery(Func(Value(text), function="unaccent"), config="simple", search_type="websearch")
-        matches = Q(search_vector=query) | Q(title__trigram_word_similar=text) | isbn_match
-        queryset = queryset.filter(matches).annotate(
-            rank=SearchRank(F("search_vector"), query) + TrigramWordSimilarity(text, "title")
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    return Q(pk__in=ids)
+
+
+def _ids_position(ids: list[int]) -> Func | Case:
+    """The position of a book in the ranked ``ids`` (those not in it last)."""
+    if connection.vendor == "postgresql":
+        return Func(
+            Value(ids, output_field=ArrayField(IntegerField())),
+            F("pk"),
+            function="array_position",
+            output_field=IntegerField(),
         )
+    return Case(
+        *(When(pk=book_id, then=Value(position)) for position, book_id in enumerate(ids)),
+        default=Value(len(ids)),
+        output_field=IntegerField(),
+    )
+
+
+def _search(
+    queryset: QuerySet[Book], text: str, *, include_inactive: bool
+) -> tuple[QuerySet[Book], SearchResult]:
+    """The books of ``queryset`` the word index finds for ``text`` (``catalog.search``), with
+    their place in its ranking (``search_rank``). An ISBN in any form names that book alone,
+    and it comes first whatever the ordering asked (``isbn_match``)."""
+    result = search(text, include_inactive=include_inactive)
+    if result.isbn is not None:
+        matches = Q(isbn13=result.isbn)
+        queryset = queryset.filter(matches).annotate(search_rank=Value(0, output_field=IntegerField()))
+    elif result.ids:
+        matches = Q(pk__in=[])
+        queryset = queryset.filter(_ids_filter(result.ids)).annotate(search_rank=_ids_position(result.ids))
     else:
-        in_authors = Exists(BookAuthor.objects.filter(book_id=OuterRef("pk"), author__name__icontains=text))
-        matches = (
-            Q(title__icontains=text)
-            | Q(subtitle__icontains=text)
-            | Q(publisher__name__icontains=text)
-            | Q(description__icontains=text)
-            | Q(in_authors)
-            | isbn_match
-        )
-        queryset = queryset.filter(matches).annotate(rank=Value(0.0, output_field=FloatField()))
+        # Nothing found: a condition that compiles (an empty IN would not, in the facets' SQL).
+        matches = Q(pk__in=[])
+        queryset = queryset.filter(pk__lt=0).annotate(search_rank=Value(0, output_field=IntegerField()))
+    isbn_match = Q(isbn13=result.isbn) if result.isbn else matches
     return queryset.annotate(
         isbn_match=Case(When(isbn_match, then=Value(1)), default=Value(0), output_field=IntegerField())
-    )
+    ), result
 
 
 class BookFilter(django_filters.FilterSet):
@@ -169,8 +178,10 @@ class BookFilter(django_filters.FilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_search",
-        help_text="Full-text search over title, subtitle, authors, publisher and description; "
-        "an ISBN matches exactly.",
+        help_text="Search by words of the title, subtitle, authors, publisher and the start of the "
+        "description: accents, case and elisions ignored, typos forgiven (one from 5 letters, two "
+        "from 9), the last word a prefix, plurals found by their stem; an ISBN in any form "
+        "matches that book. At most 1,000 books, best first.",
     )
     ordering = django_filters.ChoiceFilter(
         choices=[(key, key) for key in ORDERINGS],
@@ -194,8 +205,14 @@ class BookFilter(django_filters.FilterSet):
     def filter_in_stock(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         return queryset.filter(stock__gt=0) if value in {"true", "1"} else queryset.filter(stock=0)
 
+    include_inactive = False
+    search_result: SearchResult | None = None
+
     def filter_search(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
-        return _search(queryset, value)
+        if not value.strip():
+            return queryset
+        queryset, self.search_result = _search(queryset, value, include_inactive=self.include_inactive)
+        return queryset
 
     def filter_ordering(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         # Applied in filter_queryset, after every filter (the search adds its rank first).
@@ -211,7 +228,7 @@ class BookFilter(django_filters.FilterSet):
                 queryset.order_by(F("isbn_match").desc(), *order) if searching else queryset.order_by(*order)
             )
         if searching:
-            return queryset.order_by(F("isbn_match").desc(), F("rank").desc(), "title", "id")
+            return queryset.order_by(F("isbn_match").desc(), F("search_rank").asc(), "id")
         return queryset.order_by("title", "id")
 
 
@@ -220,11 +237,20 @@ def book_list(*, params: Any, include_inactive: bool = False) -> QuerySet[Book]:
 
     A value that does not parse is ``InvalidFilter``, naming the parameters.
     """
+    return book_list_searched(params=params, include_inactive=include_inactive)[0]
+
+
+def book_list_searched(*, params: Any, include_inactive: bool = False) -> tuple[QuerySet[Book], str | None]:
+    """``book_list``, and the corrected query ("did you mean") when the words of ``q`` found
+    no book: made of the catalogue's own words, from the search's first statement."""
     filterset = BookFilter(params, queryset=book_queryset(include_inactive=include_inactive))
+    filterset.include_inactive = include_inactive
     if not filterset.is_valid():
         errors = {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}
         raise InvalidFilter("One or more fields are invalid.", errors=errors)
-    return filterset.qs
+    books = filterset.qs
+    result = filterset.search_result
+    return books, result.suggestion if result is not None else None
 
 
 def _price_band_expression() -> Case:
@@ -338,40 +364,6 @@ def books_by_authors(*, author_ids: list[int], exclude: int | None = None) -> Qu
     if exclude is not None:
         books = books.exclude(pk=exclude)
     return books.order_by(F("publication_date").desc(nulls_last=True), "id")
-
-
-def search_suggestion(*, text: str) -> str | None:
-    """A title close to ``text`` for "did you mean", when a search found nothing; None if none is.
-
-    PostgreSQL ranks titles by trigram similarity (the ``pg_trgm`` index); elsewhere the
-    closest of the titles is found by ``difflib``.
-    """
-    text = text.strip()[:200]
-    if not text:
-        return None
-    books = Book.objects.filter(is_active=True)
-    if connection.vendor == "postgresql":
-        title = (
-            books.annotate(similarity=TrigramWordSimilarity(text, "title"))
-            .filter(similarity__gte=0.3)
-            .order_by("-similarity", "title")
-            .values_list("title", flat=True)
-            .first()
-        )
-        return title
-    wanted = text.lower()
-
-    def closeness(title: str) -> float:
-        # A search names the start of a title as often as the whole of it.
-        title = title.lower()
-        return max(
-            difflib.SequenceMatcher(None, wanted, title).ratio(),
-            difflib.SequenceMatcher(None, wanted, title[: len(wanted) + 2]).ratio(),
-        )
-
-    titles = books.values_list("title", flat=True)[:SUGGESTION_TITLES]
-    best = max(titles, key=closeness, default=None)
-    return best if best is not None and closeness(best) >= 0.75 else None
 
 
 def author_list() -> QuerySet[Author]:

@@ -127,6 +127,13 @@ class BookPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     facets = FacetsSerializer(required=False, help_text="Left out with `facets=false`.")
+    suggestion = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text='"Did you mean": with `q`, a corrected query made of the catalogue\'s own words when '
+        "the words of `q` found no book (null otherwise, and when the words cannot be corrected); "
+        "left out without `q`.",
+    )
     results = BookOutputSerializer(many=True)
 
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, ForeignObjectRel, ProtectedError, RestrictedError
 from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
@@ -34,6 +34,7 @@ from bookstore.slugs import unique_slug
 from .exceptions import BookNotFound, DuplicateIsbn, InUse, InvalidCover, OutOfStock, SlugTaken
 from .isbn import isbn_normalize
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
+from .search.index import search_index_rebuild, search_index_refresh, search_index_remove
 from .selectors import book_cache_scopes
 
 logger = logging.getLogger(__name__)
@@ -106,45 +107,13 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
 # --- Search document ---------------------------------------------------------------------------
 
 
-def search_document_sql(*, title: str, subtitle: str, authors: str, publisher: str, description: str) -> str:
-    """The SQL expression of a book's full-text document, from the SQL expressions of its
-    parts (``authors``: the names in their order, space-separated): title A, subtitle and
-    authors B, publisher and description C, all accent-stripped. The one definition, for the
-    refresh below and for the importer's inserts (``catalog.imports.writer``)."""
-    return f"""
-    setweight(to_tsvector('simple', unaccent(coalesce({title}, ''))), 'A')
-    || setweight(to_tsvector('simple', unaccent(
-        coalesce({subtitle}, '') || ' ' || coalesce({authors}, ''))), 'B')
-    || setweight(to_tsvector('simple', unaccent(
-        coalesce({publisher}, '') || ' ' || coalesce({description}, ''))), 'C')
-    """
-
-
-_SEARCH_VECTOR_SQL = "UPDATE catalog_book AS b SET search_vector = " + search_document_sql(  # noqa: S608 (ours)
-    title="b.title",
-    subtitle="b.subtitle",
-    authors="""(SELECT string_agg(a.name, ' ' ORDER BY ba.position)
-        FROM catalog_bookauthor ba JOIN catalog_author a ON a.id = ba.author_id WHERE ba.book_id = b.id)""",
-    publisher="(SELECT p.name FROM catalog_publisher p WHERE p.id = b.publisher_id)",
-    description="b.description",
-)
-
-
-def book_search_vector_refresh(*, book_ids: Iterable[int] | None = None) -> None:
-    """Rebuild the full-text document of ``book_ids`` (every book when ``None``).
-
-    Title weighs A, subtitle and authors B, publisher and description C, all accent-stripped.
-    PostgreSQL only: the embedded SQLite default searches with a plain contains.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        if book_ids is None:
-            cursor.execute(_SEARCH_VECTOR_SQL)
-        else:
-            ids = list(book_ids)
-            if ids:
-                cursor.execute(_SEARCH_VECTOR_SQL + " WHERE b.id = ANY(%s)", [ids])
+def book_search_refresh(*, book_ids: Iterable[int] | None = None) -> None:
+    """Rewrite what ``book_ids`` (every book when ``None``) are searched by: their postings in
+    the word index (``catalog.search.index``), in the caller's transaction."""
+    if book_ids is None:
+        search_index_rebuild()
+    else:
+        search_index_refresh(book_ids=list(book_ids))
 
 
 # --- Authors and publishers -------------------------------------------------------------------
@@ -198,7 +167,7 @@ def author_update(
             with _slug_unique(author.slug):
                 author.save(update_fields=[*changed, "updated_at"])
         if name is not None:
-            book_search_vector_refresh(book_ids=author.book_authors.values_list("book_id", flat=True))
+            book_search_refresh(book_ids=author.book_authors.values_list("book_id", flat=True))
     catalog_version_bump()
     return author
 
@@ -240,7 +209,7 @@ def publisher_update(*, publisher: Publisher, name: str | None = None, slug: str
             with _slug_unique(publisher.slug):
                 publisher.save(update_fields=[*changed, "updated_at"])
         if name is not None:
-            book_search_vector_refresh(book_ids=publisher.books.values_list("pk", flat=True))
+            book_search_refresh(book_ids=publisher.books.values_list("pk", flat=True))
     catalog_version_bump()
     return publisher
 
@@ -321,7 +290,7 @@ def book_create(
         )
         _book_authors_set(book, authors)
         book.categories.set(categories)
-        book_search_vector_refresh(book_ids=[book.pk])
+        book_search_refresh(book_ids=[book.pk])
     catalog_version_bump()
     return book
 
@@ -356,7 +325,7 @@ def book_update(*, book: Book, data: Mapping[str, Any]) -> Book:
         if "categories" in data:
             book.categories.set(data["categories"])
         if "authors" in data or SEARCHED_FIELDS & set(data):
-            book_search_vector_refresh(book_ids=[book.pk])
+            book_search_refresh(book_ids=[book.pk])
     catalog_version_bump()
     return book
 
@@ -386,6 +355,7 @@ def book_delete(*, book: Book) -> bool:
         if not referenced:
             try:
                 with transaction.atomic():
+                    search_index_remove(book_ids=[book.pk])
                     book.delete()
                 deleted = True
             except (ProtectedError, RestrictedError):
@@ -407,7 +377,7 @@ def book_set_active(*, book_ids: Iterable[int], active: bool) -> int:
 def book_admin_saved(*, book_ids: Iterable[int]) -> None:
     """After the admin saved books through its forms (fields, inline categories): refresh
     their search documents and invalidate cached catalogue reads."""
-    book_search_vector_refresh(book_ids=list(book_ids))
+    book_search_refresh(book_ids=list(book_ids))
     catalog_version_bump()
 
 

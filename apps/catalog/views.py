@@ -79,6 +79,8 @@ class BookPagination(PageNumberPagination):
 
     known_count: int | None = None
     facets: dict | None = None
+    searched = False
+    suggestion: str | None = None
 
     def django_paginator_class(self, object_list, per_page):
         paginator = DjangoPaginator(object_list, per_page)
@@ -90,6 +92,8 @@ class BookPagination(PageNumberPagination):
         response = super().get_paginated_response(data)
         if self.facets is not None:
             response.data["facets"] = self.facets
+        if self.searched:
+            response.data["suggestion"] = self.suggestion
         return response
 
 
@@ -141,10 +145,12 @@ class BookViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         def build():
-            books = selectors.book_list(
+            books, suggestion = selectors.book_list_searched(
                 params=request.query_params, include_inactive=self._include_inactive()
             )
             paginator = BookPagination()
+            paginator.searched = bool(request.query_params.get("q", "").strip())
+            paginator.suggestion = suggestion
             if _wants_facets(request):
                 total, facets = selectors.book_facets_cached(
                     params=request.query_params, books=books, include_inactive=self._include_inactive()

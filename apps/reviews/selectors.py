@@ -28,7 +28,7 @@ def review_list_for_book(*, book_id: int, ordering: str = DEFAULT_ORDERING) -> Q
         Review.objects.visible()
         .filter(book_id=book_id)
         .select_related("user", "book")
-        .defer("book__description", "book__search_vector")
+        .defer("book__description")
         .order_by(*ORDERINGS.get(ordering, ORDERINGS[DEFAULT_ORDERING]))
     )
 

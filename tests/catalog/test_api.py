@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 from apps.catalog import services
 from apps.catalog.isbn import _isbn13_check_digit
 from apps.catalog.models import Book
-from tests.services import requires_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -326,7 +325,6 @@ def test_stock_cannot_go_negative_even_by_a_direct_update(catalogue):
 # --- Search -------------------------------------------------------------------------------------
 
 
-@requires_postgres
 @pytest.mark.parametrize(
     ("query", "first"),
     [
@@ -340,13 +338,12 @@ def test_stock_cannot_go_negative_even_by_a_direct_update(catalogue):
         ("vintage espanol", "cronica"),  # publisher
     ],
 )
-def test_search_on_postgres(api_client, catalogue, query, first):
+def test_search_finds_by_every_field(api_client, catalogue, query, first):
     results = titles(api_client.get(BOOKS, {"q": query}))
     assert results[0] == catalogue[first].title
     assert catalogue["hidden"].title not in results
 
 
-@requires_postgres
 def test_search_ranks_a_title_match_above_an_author_match(api_client, catalogue):
     services.book_create(isbn="9780671742515", title="Adams", price=Decimal("5.00"))
     results = titles(api_client.get(BOOKS, {"q": "adams"}))
@@ -354,7 +351,6 @@ def test_search_ranks_a_title_match_above_an_author_match(api_client, catalogue)
     assert set(results[1:]) == {"The Salmon of Doubt", "The Ultimate Hitchhiker's Guide to the Galaxy"}
 
 
-@requires_postgres
 def test_search_document_follows_an_author_rename(api_client, catalogue):
     author = catalogue["dune"].book_authors.get().author
     services.author_update(author=author, name="Franck Herbertson")

@@ -3,9 +3,10 @@
 A batch is written whole or not at all: a crash (or Ctrl-C) mid-file leaves the books of the
 batches before it, never half a book. Authors, publishers and categories are looked up in
 memory for the whole batch (one query each) and the missing ones created; books are created
-with COPY (``bulk_create`` on SQLite: ``.copy``), their search document computed as they are
-inserted, and changed with ``bulk_update``; the search document of the books that changed is
-rebuilt once per batch and the catalogue cache retired once. A field the file does
+with COPY (``bulk_create`` on SQLite: ``.copy``) and changed with ``bulk_update``; the word
+index of the new and changed books is written once per batch
+(``search.index.search_index_refresh``, the new books' from their rows), and the catalogue
+cache retired once. A field the file does
 not give (``None`` or empty in the record) is left as it is on an existing book. Covers given
 by URL are fetched after the commit, by a Celery task, never here.
 """
@@ -27,7 +28,7 @@ from apps.categories.services import category_create
 from bookstore.cache import catalog_version_bump
 
 from ..models import Author, Book, BookAuthor, BookFormat, Publisher
-from ..services import book_search_vector_refresh
+from ..search.index import BookText, search_index_refresh
 from .copy import books_copy, links_copy
 from .records import BookRecord
 
@@ -166,18 +167,7 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
 
         author_names = {author.pk: author.name for author in authors.values()}
         publisher_names = {publisher.pk: publisher.name for publisher in publishers.values()}
-        created = books_copy(
-            plan.new,
-            authors={
-                row["isbn13"]: " ".join(author_names[pk] for pk in plan.author_sets[row["isbn13"]])
-                for row in plan.new
-            },
-            publishers={
-                row["isbn13"]: publisher_names[row["publisher_id"]]
-                for row in plan.new
-                if row.get("publisher_id")
-            },
-        )
+        created = books_copy(plan.new)
         outcome.created = len(created)
         outcome.covers.extend((created[isbn], url) for isbn, url in plan.new_covers)
         if plan.changed:
@@ -209,12 +199,26 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
                 for category_id in category_ids
             ],
         )
-        # New books got their search document as they were inserted; changed ones get theirs
-        # rebuilt (category links are not in it).
-        refreshed = {book.pk for book in plan.changed} | {
-            ids[isbn] for isbn in plan.author_sets if isbn in existing
-        }
-        book_search_vector_refresh(book_ids=sorted(refreshed))
+        # The word index of the batch's changed books (category links are not in it), and of its
+        # new ones from their rows: nothing to read back or delete for those.
+        relinked = {ids[isbn] for isbn in plan.author_sets if isbn in existing}
+        refreshed = {book.pk for book in plan.changed} | relinked
+        searched = {"title", "subtitle", "description", "language", "publisher_id"}
+        search_index_refresh(
+            book_ids=refreshed if plan.changed_fields & searched else relinked,
+            created={
+                created[row["isbn13"]]: BookText(
+                    title=row.get("title", ""),
+                    subtitle=row.get("subtitle", ""),
+                    authors=[author_names[pk] for pk in plan.author_sets[row["isbn13"]]],
+                    publisher=publisher_names.get(row.get("publisher_id"), ""),
+                    description=row.get("description", ""),
+                    language=row.get("language") or Book._meta.get_field("language").get_default(),
+                )
+                for row in plan.new
+                if row["isbn13"] in created
+            },
+        )
         if dry_run:
             transaction.set_rollback(True)
             outcome.covers.clear()

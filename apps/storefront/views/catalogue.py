@@ -68,9 +68,9 @@ def book_list(request: HttpRequest) -> HttpResponse:
     page_number = request.GET.get("page") or "1"
 
     def build() -> dict[str, Any]:
-        errors = None
+        errors, suggestion = None, None
         try:
-            books = catalog.book_list(params=filters)
+            books, suggestion = catalog.book_list_searched(params=filters)
             total, facets = catalog.book_facets_cached(params=filters, books=books)
         except InvalidFilter as error:
             # A hand-edited address: the whole catalogue, and what was ignored.
@@ -85,9 +85,7 @@ def book_list(request: HttpRequest) -> HttpResponse:
             "total": total,
             "facets": facets,
             "errors": errors,
-            "suggestion": catalog.search_suggestion(text=filters["q"])
-            if total == 0 and "q" in filters
-            else None,
+            "suggestion": suggestion if total == 0 else None,
         }
 
     data = cached_data(request, build, availability="in_stock" in filters)
