@@ -166,7 +166,14 @@ class SearchDelete(models.Model):
     its typo budget."""
 
     key = models.BigIntegerField()
-    term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No foreign-key constraint in the database (here and on the postings): the index is derived
+    # data, written only by ``search.index``, and an import's batch writes ten thousand postings,
+    # whose deferred checks (a key-share lock on a term and a book for each) doubled its cost in
+    # PostgreSQL. Deleting a book or a term still deletes its rows (Django's CASCADE), and a
+    # search reads books through the catalogue's own tables, so a stray row finds nothing.
+    term = models.ForeignKey(
+        SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
 
     class Meta:
         indexes = [models.Index(fields=["key", "term"], name="catalog_searchdelete_key")]
@@ -189,8 +196,12 @@ class SearchPosting(models.Model):
     # No surrogate id: the key is the index the searches read (by term, then book), and an
     # import writes tens of thousands of postings per batch.
     pk = models.CompositePrimaryKey("term", "book", "field")
-    term = models.ForeignKey(SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False)
-    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+", db_index=False)
+    term = models.ForeignKey(
+        SearchTerm, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    book = models.ForeignKey(
+        Book, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     field = models.PositiveSmallIntegerField(choices=Field.choices)
     length = models.PositiveSmallIntegerField(default=0)
 
