@@ -249,7 +249,8 @@ def _rows_insert(model: Any, fields: Sequence[str], rows: Sequence[tuple[Any, ..
     columns = ", ".join(quote(model._meta.get_field(name.removesuffix("_id")).column) for name in fields)
     statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     # The rows are integers only: written as COPY's text format in one buffer, not row by row.
-    data = "".join("\t".join(map(str, row)) + "\n" for row in rows)
+    line = "\t".join(["%d"] * len(fields)) + "\n"
+    data = "".join(map(line.__mod__, rows))
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.write(data)
 
