@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from django.apps import apps as global_apps
 from django.db import connection
 
-from .text import delete_distance, deletes, key, stem_languages, stems, words
+from .text import delete_distance, deletes, folded_words, key, stem_languages, stem_word
 
 TITLE, SUBTITLE, AUTHOR, PUBLISHER, DESCRIPTION = 0, 1, 2, 3, 4
 WORD, STEM = 0, 1
@@ -51,22 +51,28 @@ def book_postings(book: BookText) -> set[Posting]:
     a word's best field only, so the others would cost rows to write and to read for nothing."""
     languages = stem_languages(book.language)
     found: dict[tuple[str, int], tuple[int, int]] = {}  # (text, kind) → (field, field's length)
+    keep = found.setdefault  # best field first: the first one kept
 
     def add(field: int, found_words: Iterable[str], *, stemmed: bool = True) -> None:
         distinct = dict.fromkeys(found_words)
+        entry = (field, len(distinct))
         for word in distinct:
-            found.setdefault((word, WORD), (field, len(distinct)))
-            if stemmed:
-                for stem in stems(word, languages):
-                    found.setdefault((stem, STEM), (field, len(distinct)))
+            keep((word, WORD), entry)
+            if stemmed and len(word) > 2 and not word.isdigit():  # as ``stems``, written out
+                for language in languages:
+                    if (stem := stem_word(language, word)) != word:
+                        keep((stem, STEM), entry)
 
-    # Best field first: setdefault keeps it.
-    add(TITLE, words(book.title))
-    add(SUBTITLE, words(book.subtitle))
+    # An import indexes a thousand books a batch: empty fields cost nothing.
+    add(TITLE, folded_words(book.title))
+    if book.subtitle:
+        add(SUBTITLE, folded_words(book.subtitle))
     # Names are not stemmed: "Simone" is not a form of "Simon".
-    add(AUTHOR, [word for name in book.authors for word in words(name)], stemmed=False)
-    add(PUBLISHER, words(book.publisher), stemmed=False)
-    add(DESCRIPTION, list(dict.fromkeys(words(book.description[:2000])))[:DESCRIPTION_WORDS])
+    add(AUTHOR, [word for name in book.authors for word in folded_words(name)], stemmed=False)
+    if book.publisher:
+        add(PUBLISHER, folded_words(book.publisher), stemmed=False)
+    if book.description:
+        add(DESCRIPTION, list(dict.fromkeys(folded_words(book.description[:2000])))[:DESCRIPTION_WORDS])
     return {(text, kind, field, length) for (text, kind), (field, length) in found.items()}
 
 

@@ -43,7 +43,8 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _words(text: str) -> tuple[str, ...]:
+def folded_words(text: str) -> tuple[str, ...]:
+    """``words`` as a tuple, remembered (read it, never change it)."""
     folded = _ELISION.sub(" ", fold(text))
     found = [word for word in _WORD.findall(folded) if len(word) <= WORD_MAX]
     # An elision typed without its apostrophe ("l etranger") is dropped the same way.
@@ -53,18 +54,19 @@ def _words(text: str) -> tuple[str, ...]:
 def words(text: str) -> list[str]:
     """The folded words of ``text``, in order (repeats kept). Names and publishers repeat
     through a catalogue: their words are remembered."""
-    return list(_words(text))
+    return list(folded_words(text))
 
 
 def stems(word: str, languages: tuple[str, ...] = LANGUAGES) -> set[str]:
     """The stems of ``word`` in ``languages`` that differ from it (none for a number)."""
     if word.isdigit() or len(word) < 3:
         return set()
-    return {stem for language in languages if (stem := _stem(language, word)) != word}
+    return {stem for language in languages if (stem := stem_word(language, word)) != word}
 
 
 @lru_cache(maxsize=65536)
-def _stem(language: str, word: str) -> str:
+def stem_word(language: str, word: str) -> str:
+    """The stem of ``word`` in ``language`` (remembered)."""
     return _STEMMERS[language].stemWord(word)
 
 
