@@ -7,6 +7,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from bookstore.api.authentication import CATALOGUE_AUTHENTICATION
 from bookstore.api.pagination import PageNumberPagination
 from bookstore.api.permissions import IsStaffOrReadOnly
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
@@ -125,6 +126,7 @@ def _json_facets(facets: dict) -> dict:
     ),
 )
 class BookViewSet(viewsets.GenericViewSet):
+    authentication_classes = CATALOGUE_AUTHENTICATION
     permission_classes = [IsStaffOrReadOnly]
     content_negotiation_class = BookContentNegotiation
     # Paginated by hand (BookPagination) so that the schema shows the page with its facets.
@@ -211,6 +213,7 @@ class BookViewSet(viewsets.GenericViewSet):
 class _SlugViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):  # reads cached for anonymous users; staff write through the services
+    authentication_classes = CATALOGUE_AUTHENTICATION
     permission_classes = [IsStaffOrReadOnly]
     lookup_field = "slug"
 

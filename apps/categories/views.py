@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from bookstore.api.authentication import CATALOGUE_AUTHENTICATION
 from bookstore.api.permissions import IsStaffOrReadOnly
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
 from bookstore.api.serializers import ProblemSerializer
@@ -33,6 +34,7 @@ from .serializers import CategoryDetailSerializer, CategoryInputSerializer, Cate
     ),
 )
 class CategoryViewSet(viewsets.GenericViewSet):
+    authentication_classes = CATALOGUE_AUTHENTICATION
     permission_classes = [IsStaffOrReadOnly]
     pagination_class = None
     lookup_field = "slug"
