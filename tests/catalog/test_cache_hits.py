@@ -1,6 +1,8 @@
 """What a cached catalogue read costs, and what it still checks: one Redis round trip, no SQL
 for a customer's token, and a token that is invalid, revoked or now staff's treated as before."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -78,7 +80,7 @@ def test_an_invalid_token_is_refused_on_a_cached_read(api_client, user, catalogu
     assert api_client.get(url)["X-Cache"] == "MISS"
     if token == "expired":
         access = ShopRefreshToken.for_user(user).access_token
-        access.set_exp(lifetime=-__import__("datetime").timedelta(seconds=1))
+        access.set_exp(lifetime=-timedelta(seconds=1))
         token = str(access)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     refused = api_client.get(url)
@@ -141,3 +143,19 @@ def test_an_entry_of_an_older_format_is_a_miss_and_is_replaced(api_client, catal
     again = api_client.get(url)
     assert (again["X-Cache"], again.json()["isbn13"]) == ("MISS", catalogue["dune"].isbn13)
     assert api_client.get(url)["X-Cache"] == "HIT"
+
+
+def test_a_token_checked_before_is_refused_once_expired(api_client, user, catalogue, monkeypatch):
+    from bookstore.api import authentication
+
+    url = detail(catalogue["dune"])
+    access = ShopRefreshToken.for_user(user).access_token
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api_client.get(url).status_code == 200
+    assert api_client.get(url)["X-Cache"] == "HIT"  # the token kept as checked
+    later = datetime.fromtimestamp(access["exp"], tz=UTC) + timedelta(seconds=1)
+    monkeypatch.setattr(authentication, "aware_utcnow", lambda: later)
+    monkeypatch.setattr("rest_framework_simplejwt.tokens.aware_utcnow", lambda: later)
+    refused = api_client.get(url)
+    assert refused.status_code == 401
+    assert refused.json()["status"] == 401
