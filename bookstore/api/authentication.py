@@ -4,7 +4,7 @@ A catalogue read is the same for every reader but staff (``bookstore.cache.cache
 to answer one the API needs to know only that the token is valid (signature, expiry, type:
 simplejwt's checks, a 401 problem otherwise) and that its holder is not staff. Tokens say the
 latter in an ``is_staff`` claim (``ShopRefreshToken``, copied into each access token made from
-the refresh token). For a safe method on a view that uses ``CatalogueJWTAuthentication``, a
+the refresh token). For a safe method on a view with ``token_user_reads`` (the catalogue's), a
 token whose claim is false authenticates as simplejwt's ``TokenUser`` (its id and ``is_staff``
 from the token, no query); any other token (staff, no claim: issued before the claim existed)
 loads the user as before.
@@ -25,7 +25,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from rest_framework.authentication import SessionAuthentication
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -77,8 +77,9 @@ VERIFIED_MAX = 4096
 _verified: dict[bytes, Token] = {}
 
 
-class CatalogueJWTAuthentication(JWTAuthentication):
-    """simplejwt's authentication; on a safe method with a non-staff token, no user query."""
+class ShopJWTAuthentication(JWTAuthentication):
+    """simplejwt's authentication; on a safe method of a view with ``token_user_reads`` and a
+    non-staff token, no user query."""
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = _verified.get(raw_token)
@@ -101,7 +102,12 @@ class CatalogueJWTAuthentication(JWTAuthentication):
         if raw_token is None:
             return None
         token = self.get_validated_token(raw_token)
-        if request.method in SAFE_METHODS and token.get(STAFF_CLAIM) is False:
+        view = request.parser_context.get("view") if request.parser_context else None
+        if (
+            request.method in SAFE_METHODS
+            and getattr(view, "token_user_reads", False)
+            and token.get(STAFF_CLAIM) is False
+        ):
             return TokenUser(token), token
         return self.get_user(token), token
 
@@ -120,5 +126,7 @@ def token_user_confirm(request: Request) -> Any:
     return user
 
 
-# The API's authentication (settings.REST_FRAMEWORK), for the catalogue's read views.
-CATALOGUE_AUTHENTICATION = [CatalogueJWTAuthentication, SessionAuthentication]
+class ShopJWTScheme(SimpleJWTScheme):
+    """The OpenAPI schema's description of it: simplejwt's bearer scheme (``jwtAuth``)."""
+
+    target_class = "bookstore.api.authentication.ShopJWTAuthentication"
