@@ -212,14 +212,15 @@ def cached_books(
     same trip, whose value goes to ``also_seen`` before the entry is served or built.
     """
     names = _generation_keys(scope, availability)
-    entry, current, extra = entry_fetch(key, names, also=also)
+    fetched = entry_fetch(key, names, also=also)
     if also_seen is not None:
-        also_seen(extra)
-    if entry is not None:
-        versions, stamp, value = entry
-        if current == [*versions, *(number for _, number in stamp)]:
+        also_seen(fetched.also)
+    if fetched.entry is not None:
+        versions, stamp, value = fetched.entry
+        if fetched.current == [*versions, *(number for _, number in stamp)]:
             return Cached(value, True, f"{key}:{':'.join(versions)}", stamp)
-    found = cache.get_many([*names, BOOKS_COUNTER_KEY])
+    # A stale entry or a Redis error: read what building needs now.
+    found = fetched.found if fetched.found is not None else cache.get_many([*names, BOOKS_COUNTER_KEY])
     versions = tuple(_generation(name, found.get(name)) for name in names)
     counter = int(found.get(BOOKS_COUNTER_KEY) or 0)
     full_key = f"{key}:{':'.join(versions)}"
@@ -245,15 +246,16 @@ def cached_books(
 
 _FETCH_SCRIPT = """
 local entry = redis.call('GET', KEYS[1])
-local also = false
-if KEYS[2] then also = redis.call('GET', KEYS[2]) end
-if not entry or string.sub(entry, 1, 3) ~= 'bk1' then return {false, {}, also} end
-local line = string.find(entry, '\\n', 1, true)
-if not line then return {false, {}, also} end
+local also = redis.call('GET', KEYS[2])
+local line = entry and string.sub(entry, 1, 3) == 'bk1' and string.find(entry, '\\n', 1, true)
+if not line then
+  -- A miss: what building needs, read now (the generations, then the books' counter).
+  return {false, {}, also, redis.call('MGET', unpack(KEYS, 3))}
+end
 local keys = {}
 for name in string.gmatch(string.sub(entry, 4, line - 1), '%S+') do keys[#keys + 1] = name end
-if #keys == 0 then return {entry, {}, also} end
-return {entry, redis.call('MGET', unpack(keys)), also}
+if #keys == 0 then return {entry, {}, also, {}} end
+return {entry, redis.call('MGET', unpack(keys)), also, {}}
 """
 _FETCH_SHA = hashlib.sha1(_FETCH_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
 
@@ -261,6 +263,8 @@ Entry = tuple[tuple[str, ...], BooksStamp, Any]
 # The first bytes of an entry in this format: anything else at the key (an entry of an older
 # format, after a deploy) is a miss, and is replaced.
 _FORMAT = b"bk1"
+# Read in place of ``also`` when there is none (never written).
+_NOTHING_KEY = "catalog:nothing"
 
 
 def _redis() -> Any:
@@ -273,45 +277,56 @@ def _decoded(client: Any, value: Any) -> Any:
     return None if value is None else client.decode(value)
 
 
-def entry_fetch(
-    key: str, names: list[str], *, also: str | None = None
-) -> tuple[Entry | None, list[Any], Any]:
-    """The entry at ``key`` with the current values of what it recorded (its generations, then
-    its books' numbers), and the value at ``also``: on Redis in one round trip. A Redis error
-    is a miss (logged), as the cache's own errors are."""
+class Fetched(NamedTuple):
+    entry: Entry | None
+    # The current values of what the entry recorded: its generations, then its books' numbers.
+    current: list[Any]
+    # The value at ``also``.
+    also: Any
+    # On a miss, the generations and the books' counter that building needs (None: not read).
+    found: dict[str, Any] | None = None
+
+
+def entry_fetch(key: str, names: list[str], *, also: str | None = None) -> Fetched:
+    """The entry at ``key`` with the current values of what it recorded, and the value at
+    ``also``; on a miss, the generations ``names`` and the books' counter. On Redis in one
+    round trip. A Redis error is a miss (logged), as the cache's own errors are."""
     client = _redis()
     if client is None:
         entry = cache.get(key)
         extra = cache.get(also) if also else None
         if entry is None:
-            return None, [], extra
+            return Fetched(None, [], extra)
         versions, stamp, _value = entry
         book_keys = [_book_key(book_id) for book_id, _ in stamp]
         found = cache.get_many([*names, *book_keys])
-        return entry, [*(found.get(n) for n in names), *(int(found.get(k) or 0) for k in book_keys)], extra
-    keys = [client.make_key(key)] + ([client.make_key(also)] if also else [])
+        current = [*(found.get(n) for n in names), *(int(found.get(k) or 0) for k in book_keys)]
+        return Fetched(entry, current, extra)
+    wanted = [*names, BOOKS_COUNTER_KEY]
+    keys = [client.make_key(k) for k in (key, also or _NOTHING_KEY, *wanted)]
     try:
         redis = client.get_client(write=False)
         try:
-            raw, values, extra = redis.evalsha(_FETCH_SHA, len(keys), *keys)
+            raw, values, extra, missed = redis.evalsha(_FETCH_SHA, len(keys), *keys)
         except NoScriptError:
-            raw, values, extra = redis.eval(_FETCH_SCRIPT, len(keys), *keys)
+            raw, values, extra, missed = redis.eval(_FETCH_SCRIPT, len(keys), *keys)
     except RedisError:
         logger.exception("Cache entry not read: %s", key)
-        return None, [], None
-    extra = _decoded(client, extra)
+        return Fetched(None, [], None)
+    extra = _decoded(client, extra) if also else None
     if raw is None:
-        return None, [], extra
+        found = {name: _decoded(client, v) for name, v in zip(wanted, missed, strict=True) if v is not None}
+        return Fetched(None, [], extra, found)
     _line, _, body = raw.partition(b"\n")
     try:
         entry = client.decode(body)
     except Exception:  # a value this code did not write
         logger.exception("Cache entry not readable: %s", key)
-        return None, [], extra
+        return Fetched(None, [], extra)
     versions, _stamp, _value = entry
     current = [_decoded(client, v) for v in values[: len(versions)]]
     current += [int(v or 0) for v in values[len(versions) :]]
-    return entry, current, extra
+    return Fetched(entry, current, extra)
 
 
 def entry_store(key: str, names: list[str], entry: Entry, *, timeout: int) -> None:

@@ -159,3 +159,14 @@ def test_a_token_checked_before_is_refused_once_expired(api_client, user, catalo
     refused = api_client.get(url)
     assert refused.status_code == 401
     assert refused.json()["status"] == 401
+
+
+def test_a_miss_reads_what_building_needs_in_the_same_round_trip(api_client, catalogue, redis_commands):
+    url = detail(catalogue["dune"])
+    assert api_client.get(url)["X-Cache"] == "MISS"  # the generations made once
+    cache.delete_many(cache.keys(f"{READ_KEY_PREFIX}:*"))
+    redis_commands.clear()
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    # The script (entry, generations, counter), the book's number after building, the entry.
+    assert redis_commands == ["EVALSHA", "MGET", "SET"]
+    assert api_client.get(url)["X-Cache"] == "HIT"
