@@ -170,3 +170,28 @@ def test_a_miss_reads_what_building_needs_in_the_same_round_trip(api_client, cat
     # The script (entry, generations, counter), the book's number after building, the entry.
     assert redis_commands == ["EVALSHA", "MGET", "SET"]
     assert api_client.get(url)["X-Cache"] == "HIT"
+
+
+def test_a_staff_token_loads_its_user_and_never_reads_the_shared_entries(
+    api_client, staff_user, password, catalogue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.book_set_active(book_ids=[catalogue["salmon"].pk], active=False)
+    assert api_client.get(BOOKS)["X-Cache"] == "MISS"  # the public entry, without the withdrawn book
+    staff = signed_in(staff_user, password)
+    answer = staff.get(BOOKS)
+    assert "X-Cache" not in answer
+    assert "The Salmon of Doubt" in [b["title"] for b in answer.json()["results"]]
+
+
+def test_a_demoted_staff_members_token_reads_as_a_customer(
+    staff_user, password, catalogue, django_capture_on_commit_callbacks
+):
+    client = signed_in(staff_user, password)  # its token says "staff"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.book_set_active(book_ids=[catalogue["salmon"].pk], active=False)
+    type(staff_user).objects.filter(pk=staff_user.pk).update(is_staff=False)
+    assert client.get(BOOKS)["X-Cache"] == "MISS"
+    answer = client.get(BOOKS)
+    assert answer["X-Cache"] == "HIT"
+    assert "The Salmon of Doubt" not in [b["title"] for b in answer.json()["results"]]
