@@ -83,7 +83,6 @@ def seed(count: int) -> None:
     setup_django()
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from apps.accounts.models import User
     from apps.cart.models import Cart
@@ -92,6 +91,7 @@ def seed(count: int) -> None:
     from apps.categories.models import Category
     from apps.orders.models import Order
     from apps.reviews.models import Review, ReviewStatus
+    from bookstore.api.authentication import ShopRefreshToken
 
     started = time.monotonic()
     if not Category.objects.exists():
@@ -150,7 +150,7 @@ def seed(count: int) -> None:
                 "seconds": round(time.monotonic() - started, 1),
                 "books": list(first),
                 "in_stock": in_stock,
-                "tokens": [str(AccessToken.for_user(user)) for user in users],
+                "tokens": [str(ShopRefreshToken.for_user(user).access_token) for user in users],
                 "active_books": Book.objects.filter(is_active=True).count(),
             }
         )

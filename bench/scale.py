@@ -72,12 +72,11 @@ def seed(customers: int) -> None:
     setup_django()
     from decimal import Decimal
 
-    from rest_framework_simplejwt.tokens import AccessToken
-
     from apps.accounts.models import User
     from apps.cart.models import Cart, CartLine
     from apps.catalog.models import Book
     from apps.orders.models import Order
+    from bookstore.api.authentication import ShopRefreshToken
 
     Order.objects.all().delete()
     Cart.objects.all().delete()
@@ -112,7 +111,7 @@ def seed(customers: int) -> None:
         )
         for n, cart in enumerate(carts)
     )
-    tokens = [str(AccessToken.for_user(user)) for user in users]
+    tokens = [str(ShopRefreshToken.for_user(user).access_token) for user in users]
     print(json.dumps({"book": books[0].pk, "tokens": tokens}))
 
 

@@ -17,17 +17,23 @@ Three kinds of generation retire cached reads, each once the write's transaction
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import get_language
+from django_redis.cache import RedisCache
+from redis.exceptions import NoScriptError, RedisError
 
+from bookstore.api.authentication import stale_key, token_user, token_user_confirm
 from bookstore.replicas import catalogue_written
+
+logger = logging.getLogger("bookstore.cache")
 
 VERSION_KEY = "catalog:version"
 
@@ -67,6 +73,10 @@ SCOPE_KEY_PREFIX = "catalog:scope"
 
 
 def _scope_key(scope: str) -> str:
+    # A scope names a book by what the client asked (a slug may hold anything): one with a space
+    # or a control character is hashed, as an entry's first line lists its keys by spaces.
+    if any(ord(c) <= 32 or c == "\x7f" for c in scope):
+        return f"{SCOPE_KEY_PREFIX}:sha256:{hashlib.sha256(scope.encode()).hexdigest()}"
     return f"{SCOPE_KEY_PREFIX}:{scope}"
 
 
@@ -189,26 +199,28 @@ def cached_books(
     scope: str | None = None,
     availability: bool = False,
     timeout: int | None = None,
+    also: str | None = None,
+    also_seen: Callable[[Any], None] | None = None,
 ) -> Cached:
     """A value that shows books, from the cache or built now.
 
     ``build`` returns the value and the ids of the books it shows (None: do not keep it). The
     entry, kept under ``key``, records the generations read before building (the catalogue's,
     and ``scope``'s and the availability's when asked) and its books' numbers; it is served
-    while all of them are unchanged. A hit is two round trips: the entry, then one ``MGET``
-    of what it recorded.
+    while all of them are unchanged. On Redis a hit is one round trip (``entry_fetch``: the
+    entry and what it recorded, read by one script); ``also`` names one more key read in that
+    same trip, whose value goes to ``also_seen`` before the entry is served or built.
     """
     names = _generation_keys(scope, availability)
-    entry = cache.get(key)
-    if entry is not None:
-        versions, stamp, value = entry
-        book_keys = [_book_key(book_id) for book_id, _ in stamp]
-        found = cache.get_many([*names, *book_keys])
-        if [found.get(name) for name in names] == list(versions) and [
-            int(found.get(k) or 0) for k in book_keys
-        ] == [number for _, number in stamp]:
+    fetched = entry_fetch(key, names, also=also)
+    if also_seen is not None:
+        also_seen(fetched.also)
+    if fetched.entry is not None:
+        versions, stamp, value = fetched.entry
+        if fetched.current == [*versions, *(number for _, number in stamp)]:
             return Cached(value, True, f"{key}:{':'.join(versions)}", stamp)
-    found = cache.get_many([*names, BOOKS_COUNTER_KEY])
+    # A stale entry or a Redis error: read what building needs now.
+    found = fetched.found if fetched.found is not None else cache.get_many([*names, BOOKS_COUNTER_KEY])
     versions = tuple(_generation(name, found.get(name)) for name in names)
     counter = int(found.get(BOOKS_COUNTER_KEY) or 0)
     full_key = f"{key}:{':'.join(versions)}"
@@ -217,8 +229,122 @@ def cached_books(
         return Cached(value, False, full_key, ())
     new_stamp = books_stamp(book_ids, counter=counter)
     if new_stamp is not None:
-        cache.set(key, (versions, new_stamp, value), timeout=timeout or settings.CATALOG_CACHE_TIMEOUT)
+        entry_store(
+            key, names, (versions, new_stamp, value), timeout=timeout or settings.CATALOG_CACHE_TIMEOUT
+        )
     return Cached(value, False, full_key, new_stamp or ())
+
+
+# --- One round trip per hit --------------------------------------------------------------------
+#
+# On Redis an entry is stored as one line (``bk1``, then the names of the keys it depends on:
+# its generations and its books' numbers, in that order), then the entry itself as django-redis
+# encodes it. The script reads the entry and, in the same call, the keys its first line names:
+# a hit costs one round trip instead of two (the entry, then what it recorded). Redis runs a
+# script atomically, so the values read are those of one instant, as an MGET's were. (A script
+# that reads keys it was not given fits one Redis server, not a Redis Cluster: the shop runs one.)
+
+_FETCH_SCRIPT = """
+local entry = redis.call('GET', KEYS[1])
+local also = redis.call('GET', KEYS[2])
+local line = entry and string.sub(entry, 1, 3) == 'bk1' and string.find(entry, '\\n', 1, true)
+if not line then
+  -- A miss: what building needs, read now (the generations, then the books' counter).
+  return {false, {}, also, redis.call('MGET', unpack(KEYS, 3))}
+end
+local keys = {}
+for name in string.gmatch(string.sub(entry, 4, line - 1), '%S+') do keys[#keys + 1] = name end
+if #keys == 0 then return {entry, {}, also, {}} end
+return {entry, redis.call('MGET', unpack(keys)), also, {}}
+"""
+_FETCH_SHA = hashlib.sha1(_FETCH_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
+
+Entry = tuple[tuple[str, ...], BooksStamp, Any]
+# The first bytes of an entry in this format: anything else at the key (an entry of an older
+# format, after a deploy) is a miss, and is replaced.
+_FORMAT = b"bk1"
+# Read in place of ``also`` when there is none (never written).
+_NOTHING_KEY = "catalog:nothing"
+
+
+def _redis() -> Any:
+    """The django-redis client of the default cache, or None (the local-memory cache)."""
+    backend = caches["default"]
+    return backend.client if isinstance(backend, RedisCache) else None
+
+
+def _decoded(client: Any, value: Any) -> Any:
+    return None if value is None else client.decode(value)
+
+
+class Fetched(NamedTuple):
+    entry: Entry | None
+    # The current values of what the entry recorded: its generations, then its books' numbers.
+    current: list[Any]
+    # The value at ``also``.
+    also: Any
+    # On a miss, the generations and the books' counter that building needs (None: not read).
+    found: dict[str, Any] | None = None
+
+
+def entry_fetch(key: str, names: list[str], *, also: str | None = None) -> Fetched:
+    """The entry at ``key`` with the current values of what it recorded, and the value at
+    ``also``; on a miss, the generations ``names`` and the books' counter. On Redis in one
+    round trip. A Redis error is a miss (logged), as the cache's own errors are."""
+    client = _redis()
+    if client is None:
+        entry = cache.get(key)
+        extra = cache.get(also) if also else None
+        if entry is None:
+            return Fetched(None, [], extra)
+        versions, stamp, _value = entry
+        book_keys = [_book_key(book_id) for book_id, _ in stamp]
+        found = cache.get_many([*names, *book_keys])
+        current = [*(found.get(n) for n in names), *(int(found.get(k) or 0) for k in book_keys)]
+        return Fetched(entry, current, extra)
+    wanted = [*names, BOOKS_COUNTER_KEY]
+    keys = [client.make_key(k) for k in (key, also or _NOTHING_KEY, *wanted)]
+    try:
+        redis = client.get_client(write=False)
+        try:
+            raw, values, extra, missed = redis.evalsha(_FETCH_SHA, len(keys), *keys)
+        except NoScriptError:
+            raw, values, extra, missed = redis.eval(_FETCH_SCRIPT, len(keys), *keys)
+    except RedisError:
+        logger.exception("Cache entry not read: %s", key)
+        return Fetched(None, [], None)
+    extra = _decoded(client, extra) if also else None
+    if raw is None:
+        found = {name: _decoded(client, v) for name, v in zip(wanted, missed, strict=True) if v is not None}
+        return Fetched(None, [], extra, found)
+    _line, _, body = raw.partition(b"\n")
+    try:
+        entry = client.decode(body)
+    except Exception:  # a value this code did not write
+        logger.exception("Cache entry not readable: %s", key)
+        return Fetched(None, [], extra)
+    versions, _stamp, _value = entry
+    current = [_decoded(client, v) for v in values[: len(versions)]]
+    current += [int(v or 0) for v in values[len(versions) :]]
+    return Fetched(entry, current, extra)
+
+
+def entry_store(key: str, names: list[str], entry: Entry, *, timeout: int) -> None:
+    """Keep ``entry`` under ``key`` for ``timeout`` seconds, with the line naming the keys it
+    depends on (``names``, then its books' numbers) on Redis."""
+    client = _redis()
+    if client is None:
+        cache.set(key, entry, timeout=timeout)
+        return
+    _versions, stamp, _value = entry
+    depends = [client.make_key(n) for n in names] + [client.make_key(_book_key(b)) for b, _ in stamp]
+    raw = b"".join(
+        [_FORMAT, *(b" " + k.encode() for k in depends), b"\n", client.encode(entry, allow_int=False)]
+    )
+    try:
+        client.get_client(write=True).set(client.make_key(key), raw, ex=timeout)
+    except RedisError:
+        logger.exception("Cache entry not kept: %s", key)
 
 
 # --- Cached API reads --------------------------------------------------------------------------
@@ -230,6 +356,10 @@ def request_digest(path: str, query: Any) -> str:
     """The path, the full query string (parameters sorted) and the active language, hashed."""
     pairs = "&".join(f"{k}={v}" for k, values in sorted(query.lists()) for v in values)
     return hashlib.sha256(f"{get_language()}|{path}?{pairs}".encode()).hexdigest()
+
+
+class _StaffAfterAll(Exception):
+    """A token said "not staff" but its user has been promoted since."""
 
 
 def cached_read(
@@ -260,6 +390,14 @@ def cached_read(
     digest = request_digest(request.path, request.query_params)
     key = f"{READ_KEY_PREFIX}:{request.accepted_media_type}:{digest}"
     built: list[Any] = []
+    # A reader known by its token alone: its user's mark, read with the entry, says whether
+    # it must be loaded after all (bookstore/api/authentication.py).
+    from_token = token_user(request)
+    also = stale_key(from_token.pk) if from_token is not None else None
+
+    def seen(stale: Any) -> None:
+        if stale is not None and token_user_confirm(request).is_staff:
+            raise _StaffAfterAll
 
     def make() -> tuple[Any, Iterable[int] | None]:
         response = build()
@@ -270,7 +408,12 @@ def cached_read(
         content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
         return (body, content_type), (books(response.data) if books is not None else ())
 
-    found = cached_books(key, make, scope=scope, availability=availability, timeout=timeout)
+    try:
+        found = cached_books(
+            key, make, scope=scope, availability=availability, timeout=timeout, also=also, also_seen=seen
+        )
+    except _StaffAfterAll:
+        return build()
     if found.value is None:
         return built[0]
     body, content_type = found.value

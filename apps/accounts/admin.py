@@ -5,6 +5,8 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from bookstore.api.authentication import user_tokens_stale
+
 from .models import Address, User
 from .services import user_activate, user_deactivate
 
@@ -97,6 +99,9 @@ class UserAdmin(BaseUserAdmin):
         return readonly
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        if change and "is_staff" in form.changed_data:
+            # The user's tokens say whether it is staff: the catalogue reads load it again.
+            user_tokens_stale(user_id=obj.pk, staff_changed=True)
         if not (change and "is_active" in form.changed_data):
             super().save_model(request, obj, form, change)
             return

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
+from bookstore.api.authentication import ShopRefreshToken
+
 from .exceptions import AccountInactive, AccountLocked, EmailNotVerified
 from .lockout import login_failure_record, login_failures_clear, login_locked
 from .models import Address, User
@@ -17,6 +19,8 @@ from .selectors import user_inactive_reason
 
 class TokenObtainInputSerializer(TokenObtainPairSerializer):
     """Email and password → a token pair; says clearly why a right password is not enough."""
+
+    token_class = ShopRefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         email = attrs.get("email", "")
@@ -42,6 +46,8 @@ class TokenObtainInputSerializer(TokenObtainPairSerializer):
 
 
 class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    token_class = ShopRefreshToken
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         try:
             return super().validate(attrs)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from bookstore.api.authentication import user_tokens_stale
 from bookstore.exceptions import InvalidInput
 from bookstore.links import frontend_url
 from bookstore.mail import email_send
@@ -98,6 +99,8 @@ def refresh_tokens_blacklist_all(*, user: User) -> int:
     Used when the password changes: every session opened with the old one ends (their access
     tokens die too, as they carry a hash of the password: ``CHECK_REVOKE_TOKEN``).
     """
+    # The catalogue's reads do not load the user of a non-staff token: tell them to.
+    user_tokens_stale(user_id=user.pk)
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True

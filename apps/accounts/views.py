@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from bookstore.api.authentication import ShopRefreshToken
 from bookstore.api.schema import COUNTRY_RULE, VALIDATORS_RULE, invalid_input
 
 from . import selectors, services
@@ -44,7 +44,7 @@ AUTH_TAG = ["auth"]
 
 
 def _tokens_for(user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
+    refresh = ShopRefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 

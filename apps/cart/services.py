@@ -3,6 +3,8 @@
 Every write runs in one transaction that starts by touching the cart row (``updated_at``):
 the UPDATE takes the row lock, so concurrent writes to one cart run one after the other and
 each sees the lines the previous one left, and the purge knows when the cart was last used.
+(A visitor's first add creates the cart and its line in one transaction, and touches nothing:
+no other request knows a token this one has not answered yet.)
 Every write retires the cart's cached summary once it commits.
 """
 
@@ -85,25 +87,45 @@ def cart_item_add(*, cart: Cart, book_id: int, quantity: int) -> Cart:
     line records the price the customer saw when adding, to flag a later change.
     """
     _check_quantity(quantity)
-    line = CartLine.objects.filter(cart=cart, book=OuterRef("pk"))
     with transaction.atomic():
         _touch(cart)
-        book = (
-            Book.objects.filter(pk=book_id)
-            .annotate(line_id=Subquery(line.values("pk")[:1]), in_cart=Subquery(line.values("quantity")[:1]))
-            .first()
-        )
-        if book is None:
-            raise BookUnavailable("book", f"No book with id {book_id}.")
-        in_cart = book.in_cart or 0
-        price = _check_stock(book, in_cart + quantity, in_cart=in_cart)
-        if book.line_id is not None:
-            CartLine.objects.filter(pk=book.line_id).update(
-                quantity=in_cart + quantity, price_when_added=price, updated_at=timezone.now()
-            )
-        else:
-            CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=price)
+        _line_add(cart, book_id, quantity)
     return cart
+
+
+def cart_create_anonymous_with_item(*, book_id: int, quantity: int) -> Cart:
+    """A new visitor's cart holding its first line, as ``cart_item_add`` would add it, in one
+    transaction: a book that cannot be added leaves no empty cart behind.
+
+    The row lock of the other writes is not taken: no other request knows the new cart's
+    token before this one answers, and nothing is cached for it yet.
+    """
+    _check_quantity(quantity)
+    with transaction.atomic():
+        cart = cart_create_anonymous()
+        _line_add(cart, book_id, quantity)
+    return cart
+
+
+def _line_add(cart: Cart, book_id: int, quantity: int) -> None:
+    """``cart_item_add``'s write, in the caller's transaction: the book, with its line in the
+    cart, in one query; then the line written."""
+    line = CartLine.objects.filter(cart=cart, book=OuterRef("pk"))
+    book = (
+        Book.objects.filter(pk=book_id)
+        .annotate(line_id=Subquery(line.values("pk")[:1]), in_cart=Subquery(line.values("quantity")[:1]))
+        .first()
+    )
+    if book is None:
+        raise BookUnavailable("book", f"No book with id {book_id}.")
+    in_cart = book.in_cart or 0
+    price = _check_stock(book, in_cart + quantity, in_cart=in_cart)
+    if book.line_id is not None:
+        CartLine.objects.filter(pk=book.line_id).update(
+            quantity=in_cart + quantity, price_when_added=price, updated_at=timezone.now()
+        )
+    else:
+        CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=price)
 
 
 def _locked_line(cart: Cart, line_id: int) -> CartLine:

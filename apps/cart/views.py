@@ -32,6 +32,7 @@ from .serializers import CartItemAddInputSerializer, CartItemUpdateInputSerializ
 from .services import (
     cart_clear,
     cart_create_anonymous,
+    cart_create_anonymous_with_item,
     cart_get_or_create_for_user,
     cart_item_add,
     cart_item_remove,
@@ -68,20 +69,18 @@ class CartViewSet(viewsets.ViewSet):
 
     def _new_anonymous_cart(self, request: Request) -> Cart:
         cart = cart_create_anonymous()
+        self._remember(request, cart)
+        return cart
+
+    def _remember(self, request: Request, cart: Cart) -> None:
         # Browsers keep their cart in the session; API clients send the header back instead.
         if not request.headers.get(CART_HEADER):
             request.session[CART_SESSION_KEY] = cart.token
-        return cart
 
     def _cart(self, request: Request) -> Cart | None:
         if request.user.is_authenticated:
             return cart_find(user=request.user)
         return cart_find(token=self._token(request))
-
-    def _cart_to_write(self, request: Request) -> Cart:
-        if request.user.is_authenticated:
-            return cart_get_or_create_for_user(user=request.user)
-        return self._cart(request) or self._new_anonymous_cart(request)
 
     def _answer(self, summary: CartSummary, status_code: int = status.HTTP_200_OK) -> Response:
         headers = {CART_HEADER: summary.token} if summary.token else None
@@ -133,9 +132,17 @@ class CartViewSet(viewsets.ViewSet):
     )
     def item_add(self, request: Request) -> Response:
         data = _valid(CartItemAddInputSerializer, request)
-        cart = cart_item_add(
-            cart=self._cart_to_write(request), book_id=data["book"], quantity=data["quantity"]
+        book_id, quantity = data["book"], data["quantity"]
+        cart = (
+            cart_get_or_create_for_user(user=request.user)
+            if request.user.is_authenticated
+            else self._cart(request)
         )
+        if cart is not None:
+            cart = cart_item_add(cart=cart, book_id=book_id, quantity=quantity)
+        else:
+            cart = cart_create_anonymous_with_item(book_id=book_id, quantity=quantity)
+            self._remember(request, cart)
         return self._answer(cart_summary_reload(cart=cart), status.HTTP_201_CREATED)
 
     @extend_schema(

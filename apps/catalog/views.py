@@ -129,6 +129,8 @@ def _json_facets(facets: dict) -> dict:
     ),
 )
 class BookViewSet(viewsets.GenericViewSet):
+    # A customer's token is enough for a read: the user is not loaded (bookstore/api/authentication.py).
+    token_user_reads = True
     permission_classes = [IsStaffOrReadOnly]
     content_negotiation_class = BookContentNegotiation
     # Paginated by hand (BookPagination) so that the schema shows the page with its facets.
@@ -217,6 +219,8 @@ class BookViewSet(viewsets.GenericViewSet):
 class _SlugViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):  # reads cached for anonymous users; staff write through the services
+    # A customer's token is enough for a read: the user is not loaded (bookstore/api/authentication.py).
+    token_user_reads = True
     permission_classes = [IsStaffOrReadOnly]
     lookup_field = "slug"
 

@@ -388,3 +388,30 @@ def test_an_oversized_token_is_just_unknown(api_client, book):
     response = api_client.get(CART, headers={"X-Cart-Token": "x" * 5000})
     assert response.status_code == 200
     assert len(response.json()["token"]) < 64
+
+
+def test_a_first_anonymous_add_runs_five_queries(book):
+    # A browser's first add, no token, no session: the cart, the book with its (absent) line,
+    # the line, the lines to answer with, the session row; no lock-and-touch of a cart no other
+    # request knows yet, no SELECT for a free session key.
+    client = APIClient()
+    with CaptureQueriesContext(connection) as context:
+        response = client.post(ITEMS, {"book": book.pk, "quantity": 1})
+    assert response.status_code == 201
+    assert len(data_queries(context)) == 5, data_queries(context)
+    assert response.cookies["sessionid"].value
+    # The session keeps the cart, as it did: the next add finds it without the header.
+    client.post(ITEMS, {"book": book.pk, "quantity": 2})
+    assert lines_of_token(response["X-Cart-Token"]) == [(book.pk, 3)]
+
+
+def test_a_first_anonymous_add_refused_leaves_no_cart_behind(api_client, book):
+    carts = Cart.objects.count()
+    response = api_client.post(ITEMS, {"book": book.pk, "quantity": 11})
+    assert_field_error(response, "quantity", "insufficient_stock")
+    assert Cart.objects.count() == carts
+    assert "X-Cart-Token" not in response
+
+
+def lines_of_token(token: str) -> list[tuple[int, int]]:
+    return list(Cart.objects.get(token=token).lines.values_list("book_id", "quantity"))
