@@ -336,6 +336,8 @@ def entry_store(key: str, names: list[str], entry: Entry, *, timeout: int) -> No
     if client is None:
         cache.set(key, entry, timeout=timeout)
         return
+    if timeout is not None and timeout <= 0:  # Django's "do not keep" (Redis refuses it)
+        return
     _versions, stamp, _value = entry
     depends = [client.make_key(n) for n in names] + [client.make_key(_book_key(b)) for b, _ in stamp]
     raw = b"".join(

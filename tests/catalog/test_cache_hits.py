@@ -195,3 +195,15 @@ def test_a_demoted_staff_members_token_reads_as_a_customer(
     answer = client.get(BOOKS)
     assert answer["X-Cache"] == "HIT"
     assert "The Salmon of Doubt" not in [b["title"] for b in answer.json()["results"]]
+
+
+def test_a_lifetime_of_zero_keeps_nothing_and_logs_no_error(api_client, catalogue, settings, caplog):
+    # CATALOG_CACHE_TIMEOUT=0 turns the read cache off (as Django's timeout=0 means "do not
+    # keep"): Redis refuses an expiry of 0, which was logged as an error on every read.
+    settings.CATALOG_CACHE_TIMEOUT = 0
+    url = detail(catalogue["dune"])
+
+    answers = [api_client.get(url) for _ in range(2)]
+
+    assert [(a.status_code, a["X-Cache"]) for a in answers] == [(200, "MISS"), (200, "MISS")]
+    assert not [r for r in caplog.records if r.name == "bookstore.cache" and r.levelname == "ERROR"]
