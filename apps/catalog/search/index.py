@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from django.apps import apps as global_apps
 from django.db import connection
 
-from .text import delete_distance, deletes, folded_words, key, stem_languages, stem_word
+from .text import delete_distance, deletes, folded_words, key, stem_languages, stems
 
 TITLE, SUBTITLE, AUTHOR, PUBLISHER, DESCRIPTION = 0, 1, 2, 3, 4
 WORD, STEM = 0, 1
@@ -58,10 +58,9 @@ def book_postings(book: BookText) -> set[Posting]:
         entry = (field, len(distinct))
         for word in distinct:
             keep((word, WORD), entry)
-            if stemmed and len(word) > 2 and not word.isdigit():  # as ``stems``, written out
-                for language in languages:
-                    if (stem := stem_word(language, word)) != word:
-                        keep((stem, STEM), entry)
+            if stemmed:
+                for stem in stems(word, languages):
+                    keep((stem, STEM), entry)
 
     # An import indexes a thousand books a batch: empty fields cost nothing.
     add(TITLE, folded_words(book.title))

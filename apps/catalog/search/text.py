@@ -57,11 +57,13 @@ def words(text: str) -> list[str]:
     return list(folded_words(text))
 
 
-def stems(word: str, languages: tuple[str, ...] = LANGUAGES) -> set[str]:
-    """The stems of ``word`` in ``languages`` that differ from it (none for a number)."""
+@lru_cache(maxsize=65536)
+def stems(word: str, languages: tuple[str, ...] = LANGUAGES) -> tuple[str, ...]:
+    """The stems of ``word`` in ``languages`` that differ from it (none for a number), remembered:
+    an import asks for those of every word of every title."""
     if word.isdigit() or len(word) < 3:
-        return set()
-    return {stem for language in languages if (stem := stem_word(language, word)) != word}
+        return ()
+    return tuple(dict.fromkeys(stem for language in languages if (stem := stem_word(language, word)) != word))
 
 
 @lru_cache(maxsize=65536)
