@@ -35,6 +35,7 @@ from harness import (
     prepare_database,
     run_child,
     run_scenario,
+    scenario_arguments,
     setup_django,
     table_header,
     table_row,
@@ -72,11 +73,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=400, help="per scenario")
+    scenario_arguments(parser, requests=400, books=False)
     parser.add_argument("--lines", type=int, default=10, help="lines per cart")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per scenario")
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:

@@ -15,6 +15,7 @@ Safety rails, the same for every script:
   SIGTERM to the script), and killed if it has not stopped 15 s later.
 """
 
+import argparse
 import http.client
 import json
 import math
@@ -48,6 +49,17 @@ class Request(NamedTuple):
     path: str
     body: dict[str, Any] | None = None
     headers: dict[str, str] | None = None
+
+
+def scenario_arguments(parser: argparse.ArgumentParser, *, requests: int, books: bool = True) -> None:
+    """The options of the request-count benchmarks (catalog, cart, replicas): how many books,
+    requests per scenario and at once, gunicorn workers, and the time limit of a scenario."""
+    if books:
+        parser.add_argument("--books", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=requests, help="per scenario")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per scenario")
 
 
 def bench_env(database_url: str, *, settings: str = "bench.settings", **extra: str) -> dict[str, str]:

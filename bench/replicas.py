@@ -32,6 +32,7 @@ from harness import (
     prepare_database,
     run_child,
     run_scenario,
+    scenario_arguments,
     table_header,
     table_row,
 )
@@ -53,11 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--books", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=300, help="per scenario")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per scenario")
+    scenario_arguments(parser, requests=300)
     args = parser.parse_args()
     if not available():
         raise SystemExit(

@@ -175,16 +175,21 @@ def test_search_finds_the_expected_book_in_the_top_3_for_95_percent_of_the_queri
     assert _percent(outcomes, 3) >= 100 * REQUIRED, summary
 
 
-@pytest.mark.skipif(bool(os.environ.get(CHILD)), reason="the child run on SQLite starts no child")
-def test_search_relevance_on_sqlite():
-    """The same suite on the embedded default, in a child pytest without the services' URLs."""
-    if connection.vendor == "sqlite":
-        pytest.skip("this run is on SQLite: the suite above is the SQLite run")
+# The SQLite runs below are children of a run on PostgreSQL (CI's): a run already on SQLite is
+# itself the SQLite run, and a child starts no child.
+from_a_service_run = pytest.mark.skipif(
+    bool(os.environ.get(CHILD)) or connection.vendor == "sqlite",
+    reason="this run is on SQLite: its own tests are the SQLite run",
+)
+
+
+def child_pytest(*args: str) -> subprocess.CompletedProcess[str]:
+    """``pytest args`` in a child on the embedded default: the services' URLs removed, the
+    child flagged so that it starts no child of its own."""
     env = {name: value for name, value in os.environ.items() if name not in SERVICES}
     env.update({CHILD: "1", "LOG_LEVEL": "WARNING"})
-    test = "test_search_finds_the_expected_book_in_the_top_3_for_95_percent_of_the_queries"
-    done = subprocess.run(  # noqa: S603 - this interpreter, this file
-        [sys.executable, "-m", "pytest", f"{Path(__file__).relative_to(ROOT)}::{test}", *CHILD_OPTIONS],
+    return subprocess.run(  # noqa: S603 - this interpreter, the project's own tests
+        [sys.executable, "-m", "pytest", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -192,6 +197,13 @@ def test_search_relevance_on_sqlite():
         timeout=600,
         check=False,
     )
+
+
+@from_a_service_run
+def test_search_relevance_on_sqlite():
+    """The same suite on the embedded default, in a child pytest without the services' URLs."""
+    test = "test_search_finds_the_expected_book_in_the_top_3_for_95_percent_of_the_queries"
+    done = child_pytest(f"{Path(__file__).relative_to(ROOT)}::{test}", *CHILD_OPTIONS)
     figures = [line for line in done.stdout.splitlines() if "search relevance on" in line]
     print("\n" + "\n".join(figures))  # noqa: T201 - the SQLite figures, in this run's output
     assert figures, done.stdout[-3000:] + done.stderr[-3000:]
@@ -199,34 +211,12 @@ def test_search_relevance_on_sqlite():
     assert done.returncode == 0, done.stdout[done.stdout.index(figures[0]) :]
 
 
-@pytest.mark.skipif(bool(os.environ.get(CHILD)), reason="the child run on SQLite starts no child")
+@from_a_service_run
 def test_search_behaviour_tests_pass_on_sqlite_too():
     """``test_search.py`` (typos by kind and budget, prefix, accents, elisions, stems, ISBN forms,
     ranking, suggestion, query counts, freshness) again on the embedded default: CI's run is on
     PostgreSQL, and the issue asks for the same behaviour on both, proved by the same tests."""
-    if connection.vendor == "sqlite":
-        pytest.skip("this run is on SQLite: test_search.py itself is the SQLite run")
-    env = {name: value for name, value in os.environ.items() if name not in SERVICES}
-    env.update({CHILD: "1", "LOG_LEVEL": "WARNING"})
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/catalog/test_search.py",
-            "-n",
-            "0",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = child_pytest("tests/catalog/test_search.py", "-n", "0", "-p", "no:cacheprovider", "-q")
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-3000:]
     print("\nSQLite: " + summary)  # noqa: T201 - the child's result, in this run's output
     output = done.stdout[-5000:] + done.stderr[-2000:]
