@@ -275,7 +275,7 @@ def main() -> None:
     database_url = args.database_url or os.environ.get("BENCH_DATABASE_URL")
     if args.base_url is None:
         database_url = database_url or DEFAULT_DB
-    redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL)
+    redis_url = REDIS_URL
     env = bench_env(
         database_url or DEFAULT_DB,
         settings="bookstore.settings",

@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 HOST = "127.0.0.1"
 # Redis database 15 is the benchmarks' (the test runs use the lower ones); it is flushed.
-REDIS_URL = f"redis://{HOST}:6379/15"
+# ``BENCH_REDIS_URL`` picks another, so that two benchmarks can run side by side.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", f"redis://{HOST}:6379/15")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 STOP_TIMEOUT = 15.0
 
@@ -64,7 +65,7 @@ def scenario_arguments(parser: argparse.ArgumentParser, *, requests: int, books:
 
 def bench_env(database_url: str, *, settings: str = "bench.settings", **extra: str) -> dict[str, str]:
     """The environment of every child process: production-like (no DEBUG, quiet logs,
-    persistent connections), the bench database and Redis database 15."""
+    persistent connections), the bench database and Redis database 15 (``BENCH_REDIS_URL``)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
