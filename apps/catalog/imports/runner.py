@@ -8,7 +8,8 @@ whole file for one bad row (the file is read twice then: once to check, once to 
 ``--dry-run`` reports what would change and writes nothing; a batch is written whole or not at
 all, so Ctrl-C (or SIGTERM) leaves the batches written before it and nothing of the one it
 interrupted. Progress: a bar on a terminal, a line every few seconds otherwise. The file is
-read ahead, by a process or a thread, while batches are written (``ahead``).
+read ahead, by a process or a thread, while batches are written (``ahead``), and a batch is
+written by a thread of its own while the next is gathered (``behind``).
 """
 
 import csv
@@ -21,9 +22,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from ..search.index import book_postings
 from .ahead import read_ahead
+from .behind import batch_writer
 from .records import BookRecord, Reject
-from .writer import books_import_batch
+from .writer import BatchOutcome, books_import_batch, record_text
 
 BATCH_SIZE = 1000
 PROGRESS_EVERY = 5.0  # seconds between progress lines when not on a terminal
@@ -167,41 +170,63 @@ def import_run(
     signal.signal(signal.SIGTERM, stop)
     seen: set[str] = set()
     batch: dict[str, BookRecord] = {}
+    writer = batch_writer(dry_run=dry_run)
 
-    def flush() -> None:
-        if not batch:
+    def written(outcome: BatchOutcome | None) -> None:
+        if outcome is None:
             return
-        outcome = books_import_batch(records=list(batch.values()), dry_run=dry_run)
         summary.created += outcome.created
         summary.updated += outcome.updated
         summary.unchanged += outcome.unchanged
         summary.withdrawn += outcome.withdrawn
         summary.batches += 1
-        seen.update(batch)
-        batch.clear()
         if on_batch is not None and outcome.covers:
             on_batch(outcome.covers)
 
+    def flush() -> None:
+        if not batch:
+            return
+        records = list(batch.values())
+        seen.update(batch)
+        batch.clear()
+        if writer is None:
+            written(books_import_batch(records=records, dry_run=dry_run))
+        else:  # this thread has time while the batch before is written: the words of this one
+            postings = {r.isbn13: book_postings(record_text(r)) for r in records if not r.withdrawn}
+            written(writer.submit(records, postings))
+
+    def take(record: BookRecord) -> None:
+        if record.isbn13 in batch:
+            summary.merged += 1
+            out.write(f"merged {record.source} into {batch[record.isbn13].source} ({record.isbn13})\n")
+            batch[record.isbn13] = _merge(batch[record.isbn13], record)
+            return
+        if record.isbn13 in seen:
+            summary.merged += 1
+            out.write(f"merged {record.source} into an earlier row ({record.isbn13})\n")
+        batch[record.isbn13] = record
+        if len(batch) >= batch_size:
+            flush()
+
     items = read_ahead(read())
     try:
-        for record in _records(items, summary):
-            if record.isbn13 in batch:
-                summary.merged += 1
-                out.write(f"merged {record.source} into {batch[record.isbn13].source} ({record.isbn13})\n")
-                batch[record.isbn13] = _merge(batch[record.isbn13], record)
-            else:
-                if record.isbn13 in seen:
-                    summary.merged += 1
-                    out.write(f"merged {record.source} into an earlier row ({record.isbn13})\n")
-                batch[record.isbn13] = record
-            if len(batch) >= batch_size:
-                flush()
-            progress.update(summary)
-        flush()
-    except (KeyboardInterrupt, _Stop):
+        try:
+            for record in _records(items, summary):
+                take(record)
+                progress.update(summary)
+            flush()
+        except (KeyboardInterrupt, _Stop):
+            summary.interrupted = True
+        if writer is not None:
+            written(writer.wait())  # the batch being written is finished, even when stopped
+    except (KeyboardInterrupt, _Stop):  # stopped again while it finished: it is abandoned
         summary.interrupted = True
+        if writer is not None:
+            writer.abandon()
     finally:
         items.close()  # the reader stops
+        if writer is not None:
+            writer.close()
         signal.signal(signal.SIGTERM, previous_term)
         progress.update(summary, last=True)
         progress.close()

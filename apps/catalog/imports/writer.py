@@ -12,7 +12,8 @@ by URL are fetched after the commit, by a Celery task, never here.
 """
 
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from apps.categories.services import category_create
 from bookstore.cache import catalog_version_bump
 
 from ..models import Author, Book, BookAuthor, BookFormat, Publisher
-from ..search.index import BookText, search_index_refresh
+from ..search.index import BookText, Posting, book_postings, search_index_refresh
 from .copy import books_copy, links_copy
 from .records import BookRecord
 
@@ -44,6 +45,10 @@ SCALAR_FIELDS = (
     "pages",
     "format",
 )
+
+
+class BatchInterrupted(Exception):
+    """The import was stopped while this batch was written: it is rolled back."""
 
 
 @dataclass
@@ -143,6 +148,7 @@ class _Plan:
     """What a batch changes, worked out in memory before anything is written."""
 
     new: list[dict[str, Any]] = field(default_factory=list)  # the columns of each new book
+    new_records: list[BookRecord] = field(default_factory=list)  # and the record of each
     new_covers: list[tuple[str, str]] = field(default_factory=list)  # (ISBN-13, URL)
     changed: list[Book] = field(default_factory=list)
     changed_fields: set[str] = field(default_factory=set)
@@ -150,11 +156,34 @@ class _Plan:
     category_sets: dict[str, set[int]] = field(default_factory=dict)
 
 
-def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) -> BatchOutcome:
+def record_text(record: BookRecord) -> BookText:
+    """What the book a record creates is searched by: its fields as the record gives them, its
+    authors and publisher as the file spells them (the index folds case, so a name found in
+    another case gives the same words)."""
+    return BookText(
+        title=record.title or "",
+        subtitle=record.subtitle or "",
+        authors=list(dict.fromkeys(record.authors)),
+        publisher=record.publisher or "",
+        description=record.description or "",
+        language=record.language or Book._meta.get_field("language").get_default(),
+    )
+
+
+def books_import_batch(
+    *,
+    records: Sequence[BookRecord],
+    dry_run: bool = False,
+    postings: Mapping[str, set[Posting]] | None = None,
+    interrupted: threading.Event | None = None,
+) -> BatchOutcome:
     """Upsert ``records`` (one per ISBN-13: the runner merged duplicates) in one transaction.
 
     Running the same batch twice changes nothing the second time (every book ``unchanged``).
-    ``dry_run`` computes the same outcome and rolls everything back.
+    ``dry_run`` computes the same outcome and rolls everything back. ``postings`` are those of
+    the records (by ISBN-13, ``book_postings(record_text(record))``) when worked out already,
+    for the books the batch creates. ``interrupted`` set before the commit rolls the batch back
+    too (``BatchInterrupted``: the import was stopped).
     """
     outcome = BatchOutcome()
     with transaction.atomic():
@@ -165,8 +194,6 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
         categories = categories_by_path({path for r in records for path in r.categories})
         plan = _plan(records, existing, authors, publishers, categories, outcome)
 
-        author_names = {author.pk: author.name for author in authors.values()}
-        publisher_names = {publisher.pk: publisher.name for publisher in publishers.values()}
         created = books_copy(plan.new)
         outcome.created = len(created)
         outcome.covers.extend((created[isbn], url) for isbn, url in plan.new_covers)
@@ -204,21 +231,17 @@ def books_import_batch(*, records: Sequence[BookRecord], dry_run: bool = False) 
         relinked = {ids[isbn] for isbn in plan.author_sets if isbn in existing}
         refreshed = {book.pk for book in plan.changed} | relinked
         searched = {"title", "subtitle", "description", "language", "publisher_id"}
+        given = postings or {}
         search_index_refresh(
             book_ids=refreshed if plan.changed_fields & searched else relinked,
             created={
-                created[row["isbn13"]]: BookText(
-                    title=row.get("title", ""),
-                    subtitle=row.get("subtitle", ""),
-                    authors=[author_names[pk] for pk in plan.author_sets[row["isbn13"]]],
-                    publisher=publisher_names.get(row.get("publisher_id"), ""),
-                    description=row.get("description", ""),
-                    language=row.get("language") or Book._meta.get_field("language").get_default(),
-                )
-                for row in plan.new
-                if row["isbn13"] in created
+                created[record.isbn13]: given.get(record.isbn13) or book_postings(record_text(record))
+                for record in plan.new_records
+                if record.isbn13 in created
             },
         )
+        if interrupted is not None and interrupted.is_set():
+            raise BatchInterrupted()
         if dry_run:
             transaction.set_rollback(True)
             outcome.covers.clear()
@@ -270,6 +293,7 @@ def _plan(
             plan.new.append(
                 {"stock": 0, **values, "isbn13": record.isbn13, "slug": slug, "currency": currency}
             )
+            plan.new_records.append(record)
             plan.author_sets[record.isbn13] = wanted_authors
             plan.category_sets[record.isbn13] = wanted_categories
             if record.cover_url:

@@ -2,7 +2,7 @@
 
 ``search_index_refresh(book_ids=…)`` is called by every write that changes what a book is
 searched by (the services, the importer once per batch), inside the writer's transaction: it
-deletes those books' postings and inserts the new ones (the importer gives the text of the
+deletes those books' postings and inserts the new ones (the importer gives the postings of the
 books it has just created, which have none yet: nothing to read or delete for them), inserts
 the terms no book had yet (and typo keys for those only: the vocabulary grows slowly, the
 postings do not), and moves the terms' ``books`` counts by the difference. A batch of 1,000 books is about ten
@@ -92,13 +92,14 @@ def _postgres() -> bool:
 
 
 def search_index_refresh(
-    *, book_ids: Iterable[int] = (), created: Mapping[int, BookText] | None = None, apps: Any = None
+    *, book_ids: Iterable[int] = (), created: Mapping[int, set[Posting]] | None = None, apps: Any = None
 ) -> None:
     """Rewrite the postings of ``book_ids`` from their current title, subtitle, authors,
     publisher, description and language (a book that no longer exists keeps none); write
-    those of the ``created`` books (just inserted, with no postings yet) from the text given."""
+    those given of the ``created`` books (just inserted, with no postings yet: the
+    ``book_postings`` of the text they were created with)."""
     ids = sorted(set(book_ids) - set(created or ()))
-    wanted = {book_id: book_postings(text) for book_id, text in (created or {}).items()}
+    wanted = dict(created or {})
     if not ids and not wanted:
         return
     if ids:
