@@ -250,9 +250,12 @@ def _rank(
     in_title: dict[int, set[int]] = {}  # book → query words found as typed in its title
     title_length: dict[int, int] = {}
     popularity: dict[int, tuple[int, int]] = {}
+    empty: list[tuple[int, int, int] | None] = [None] * len(query)
     for book_id, term_id, field_, length, rating_count, stock in rows:
-        popularity[book_id] = (-rating_count, 0 if stock > 0 else 1)
-        per_word = best.setdefault(book_id, [None] * len(query))
+        per_word = best.get(book_id)
+        if per_word is None:
+            per_word = best[book_id] = empty.copy()
+            popularity[book_id] = (-rating_count, 0 if stock > 0 else 1)
         for match in matches.get(term_id, ()):
             if field_ == DESCRIPTION and match.typos:
                 continue  # typos are forgiven in titles, subtitles and names, not descriptions
@@ -265,25 +268,24 @@ def _rank(
                 per_word[match.word] = found
     distinct = len(set(query))
     keys = []
+    words_count = len(query)
     for book_id, per_word in best.items():
-        leading = 0
-        while leading < len(query) and per_word[leading] is not None:
+        # The leading words found, their worst field, typos and kinds of match, in one pass
+        # (this loop runs for every book of the postings read: thousands for a common word).
+        leading = worst = typos = how = 0
+        for item in per_word:
+            if item is None:
+                break
             leading += 1
+            if item[0] > worst:
+                worst = item[0]
+            typos += item[1]
+            how += item[2]
         if leading < need:
             continue
-        kept = [item for item in per_word[:leading] if item is not None]
         # The whole title typed: every word found as typed in a title of as many words.
-        whole = len(in_title.get(book_id, ())) == len(query) and title_length.get(book_id) == distinct
-        keys.append(
-            (
-                -leading,
-                0 if whole else 1,
-                max(item[0] for item in kept),
-                sum(item[1] for item in kept),
-                sum(item[2] for item in kept),
-                *popularity[book_id],
-                book_id,
-            )
-        )
+        whole = len(in_title.get(book_id, ())) == words_count and title_length.get(book_id) == distinct
+        rating, stock = popularity[book_id]
+        keys.append((-leading, 0 if whole else 1, worst, typos, how, rating, stock, book_id))
     keys.sort()
     return [item[-1] for item in keys[:MAX_HITS]]
