@@ -149,7 +149,7 @@ class BookViewSet(viewsets.GenericViewSet):
     def list(self, request):
         def build():
             books, suggestion = selectors.book_list_searched(
-                params=request.query_params, include_inactive=self._include_inactive()
+                params=request.query_params, include_inactive=self._include_inactive(), inline=True
             )
             paginator = BookPagination()
             paginator.searched = bool(request.query_params.get("q", "").strip())
@@ -171,7 +171,7 @@ class BookViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, key: str):
         def build():
-            book = selectors.book_get(key=key, include_inactive=self._include_inactive())
+            book = selectors.book_get(key=key, include_inactive=self._include_inactive(), inline=True)
             return Response(book_detail_data(book))
 
         return cached_read(

@@ -3,7 +3,8 @@ declared serializers' output to the value: the serializers stay the schema and t
 
 from decimal import Decimal
 
-from apps.catalog import selectors
+from apps.catalog import selectors, services
+from apps.catalog.models import Author
 from apps.catalog.serializers import (
     BookDetailOutputSerializer,
     BookOutputSerializer,
@@ -21,7 +22,7 @@ def _json(data) -> bytes:
     return OrjsonRenderer().render(data)
 
 
-def test_book_data_is_the_serializers_output(catalogue):
+def test_book_data_is_the_serializers_output(catalogue, tree):
     # Edge values: no price, no publisher, no date, a cover with thumbnails, a rating.
     first, second = catalogue["dune"], catalogue["hitchhiker"]
     first.price = None
@@ -33,11 +34,25 @@ def test_book_data_is_the_serializers_output(catalogue):
     second.publisher = None
     second.save()
     BookFactory(is_active=False, pages=None)
+    # Two authors (cover order, not name order) and two categories (tree order).
+    services.book_update(
+        book=catalogue["salmon"],
+        data={
+            "authors": [Author.objects.get(name="Stephen Fry"), Author.objects.get(name="Douglas Adams")],
+            "categories": [tree["space-opera"], tree["fiction"]],
+        },
+    )
     books = list(selectors.book_queryset(include_inactive=True, with_description=True))
     assert len(books) >= 6
+    inline = {
+        book.pk: book
+        for book in selectors.book_queryset(include_inactive=True, with_description=True, inline=True)
+    }
     for book in books:
         assert _json(book_data(book)) == _json(BookOutputSerializer(book).data)
         assert _json(book_detail_data(book)) == _json(BookDetailOutputSerializer(book).data)
+        # Authors and categories inline (one statement): the same, in the same order.
+        assert _json(book_detail_data(inline[book.pk])) == _json(BookDetailOutputSerializer(book).data)
 
 
 def test_facets_data_is_the_serializers_output(catalogue):
