@@ -10,6 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -25,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from apps.categories.models import Category
 from apps.categories.selectors import (
@@ -172,12 +174,19 @@ def book_cache_scopes(*, book: Book) -> list[str]:
     return [f"book:pk:{book.pk}", f"book:isbn13:{book.isbn13}", f"book:slug:{book.slug}"]
 
 
+def _array_literal(ids: list[int]) -> str:
+    """``ids`` as PostgreSQL's text form of an array (``{1,2,3}``), cast in the SQL: one string
+    parameter, where a list of 1,000 ints was adapted value by value by Django's ArrayField and
+    dumped element by element by psycopg (a search's ids go into the page and the facets)."""
+    return "{" + ",".join(str(int(book_id)) for book_id in ids) + "}"
+
+
 def _ids_filter(ids: list[int]) -> Q:
     """``pk`` among ``ids``. On PostgreSQL one array parameter, unnested: the planner then
     probes the primary key for each (the facets' joins included) instead of hashing the whole
     table against an ``= ANY`` of up to 1,000 values (at 100,000 books: 6 ms against 24)."""
     if connection.vendor == "postgresql":
-        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (_array_literal(ids),)))
     return Q(pk__in=ids)
 
 
@@ -185,7 +194,7 @@ def _ids_position(ids: list[int]) -> Func | Case:
     """The position of a book in the ranked ``ids`` (those not in it last)."""
     if connection.vendor == "postgresql":
         return Func(
-            Value(ids, output_field=ArrayField(IntegerField())),
+            Cast(Value(_array_literal(ids)), output_field=ArrayField(BigIntegerField())),
             F("pk"),
             function="array_position",
             output_field=IntegerField(),
