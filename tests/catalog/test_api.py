@@ -1,12 +1,14 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog import services
 from apps.catalog.isbn import _isbn13_check_digit
 from apps.catalog.models import Book
+from tests.factories import BookFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +200,26 @@ def test_detail_takes_one_query(api_client, catalogue, django_assert_num_queries
     with django_assert_num_queries(1):
         response = api_client.get(f"{BOOKS}{catalogue['dune'].isbn13}/")
     assert response.json()["title"] == "Dune Messiah"
+
+
+def test_the_uncached_reads_run_as_many_queries_at_300_books_as_at_5(api_client, catalogue):
+    """The list, a search and a detail: their statements do not depend on the catalogue's size
+    (nor on the page's: the authors and categories are inline, the search's facets bounded)."""
+
+    def counts() -> list[int]:
+        found = []
+        for url in (BOOKS, f"{BOOKS}?q=dune", f"{BOOKS}?q=dune&language=en&ordering=-price", f"{BOOKS}dune/"):
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert api_client.get(url.replace("dune/", f"{catalogue['dune'].isbn13}/")).status_code == 200
+            found.append(len(queries))
+        return found
+
+    small = counts()
+    assert small == [2, 4, 4, 1]
+    BookFactory.create_batch(300, title="Dune Saga", language="en")
+    assert api_client.get(f"{BOOKS}?q=dune").json()["count"] == 301  # and Dune Messiah
+    assert counts() == small
 
 
 # --- Detail -----------------------------------------------------------------------------------
