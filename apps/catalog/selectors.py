@@ -275,6 +275,18 @@ class BookFilter(django_filters.FilterSet):
 
     include_inactive = False
     search_result: SearchResult | None = None
+    _form_class: type | None = None
+
+    def get_form_class(self) -> type:
+        # The form is the same for every request (no field depends on the request or on a
+        # queryset): built once, as a Django form class is, not at each request (half of the
+        # 0.7 ms a filter set took to validate). Error messages stay lazy, so translated per
+        # request; only the unused labels are of the first request's language.
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
 
     def filter_search(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         if not value.strip():
