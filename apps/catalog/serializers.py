@@ -1,3 +1,6 @@
+from typing import Any
+
+import orjson
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
@@ -91,6 +94,80 @@ class BookDetailOutputSerializer(BookOutputSerializer):
     updated_at = serializers.DateTimeField()
 
 
+# The serializers above are the schema and the reference; the reads build the same dicts by
+# hand (``book_data``): DRF's serializer machinery (a field object per value, deep-copied fields
+# per instance) was most of an uncached list's time in Python. The values that need a rule
+# (decimals, datetimes) go through the very DRF fields the serializers declare, so the output
+# is the same to the byte (tests/catalog/test_serializers.py compares them).
+_PRICE = BookOutputSerializer._declared_fields["price"]
+_RATING = BookOutputSerializer._declared_fields["rating_average"]
+_DATETIME = BookDetailOutputSerializer._declared_fields["created_at"]
+
+
+def _cover_data(book: Book) -> dict | None:
+    if not book.cover:
+        return None
+    storage = book.cover.storage
+    return {
+        "original": book.cover.url,
+        "thumbnails": {width: storage.url(name) for width, name in sorted(book.cover_thumbnails.items())},
+    }
+
+
+def _names(inline: str | None, prefetched: Any) -> list[dict]:
+    if inline is not None:
+        return [{"slug": slug, "name": name} for slug, name in orjson.loads(inline)]
+    return [{"slug": item.slug, "name": item.name} for item in prefetched]
+
+
+def book_data(book: Book) -> dict:
+    """``BookOutputSerializer(book).data``, built by hand: from a book of
+    ``selectors.book_queryset``, publisher joined, authors and categories prefetched or inline."""
+    inline_authors = getattr(book, "authors_inline", None)
+    authors = (
+        _names(inline_authors, ())
+        if inline_authors is not None
+        else [{"slug": link.author.slug, "name": link.author.name} for link in book.book_authors.all()]
+    )
+    inline_categories = getattr(book, "categories_inline", None)
+    categories = _names(inline_categories, () if inline_categories is not None else book.categories.all())
+    publisher = book.publisher
+    date = book.publication_date
+    price = book.price
+    return {
+        "id": book.pk,
+        "isbn13": book.isbn13,
+        "slug": book.slug,
+        "title": book.title,
+        "subtitle": book.subtitle,
+        "authors": authors,
+        "publisher": None if publisher is None else {"slug": publisher.slug, "name": publisher.name},
+        "categories": categories,
+        "publication_date": None if date is None else date.isoformat(),
+        "language": str(book.language),
+        "format": str(book.format),
+        "pages": book.pages,
+        "price": None if price is None else _PRICE.to_representation(price),
+        "currency": book.currency,
+        "for_sale": book.for_sale,
+        "stock": book.stock,
+        "in_stock": book.stock > 0,
+        "is_active": book.is_active,
+        "cover": _cover_data(book),
+        "rating_average": _RATING.to_representation(book.rating_average),
+        "rating_count": book.rating_count,
+    }
+
+
+def book_detail_data(book: Book) -> dict:
+    """``BookDetailOutputSerializer(book).data``, built by hand (``book_data`` and the rest)."""
+    data = book_data(book)
+    data["description"] = book.description
+    data["created_at"] = _DATETIME.to_representation(book.created_at)
+    data["updated_at"] = _DATETIME.to_representation(book.updated_at)
+    return data
+
+
 class FacetCategorySerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -117,6 +194,43 @@ class FacetsSerializer(serializers.Serializer):
     formats = FacetValueSerializer(many=True)
     languages = FacetValueSerializer(many=True)
     price_bands = FacetPriceBandSerializer(many=True)
+
+
+_BAND_BOUND = FacetPriceBandSerializer._declared_fields["min"]
+
+
+def facets_data(facets: dict) -> dict:
+    """``FacetsSerializer(facets).data``, built by hand (labels may be lazy translations)."""
+
+    def bound(value: Any) -> str | None:
+        return None if value is None else _BAND_BOUND.to_representation(value)
+
+    return {
+        "categories": [
+            {
+                "slug": entry["slug"],
+                "name": entry["name"],
+                "parent": entry["parent"],
+                "depth": entry["depth"],
+                "count": entry["count"],
+            }
+            for entry in facets["categories"]
+        ],
+        "formats": [
+            {"value": entry["value"], "label": str(entry["label"]), "count": entry["count"]}
+            for entry in facets["formats"]
+        ],
+        "languages": [{"value": entry["value"], "count": entry["count"]} for entry in facets["languages"]],
+        "price_bands": [
+            {
+                "key": entry["key"],
+                "min": bound(entry["min"]),
+                "max": bound(entry["max"]),
+                "count": entry["count"],
+            }
+            for entry in facets["price_bands"]
+        ],
+    }
 
 
 @extend_schema_serializer(many=False)

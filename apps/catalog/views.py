@@ -20,12 +20,13 @@ from .serializers import (
     AuthorOutputSerializer,
     BookDetailOutputSerializer,
     BookInputSerializer,
-    BookOutputSerializer,
     BookPageSerializer,
     CoverInputSerializer,
-    FacetsSerializer,
     PublisherInputSerializer,
     PublisherOutputSerializer,
+    book_data,
+    book_detail_data,
+    facets_data,
 )
 
 BOOK_KEY = OpenApiParameter(
@@ -102,7 +103,7 @@ def _wants_facets(request) -> bool:
 
 
 def _json_facets(facets: dict) -> dict:
-    return FacetsSerializer(facets).data
+    return facets_data(facets)
 
 
 @extend_schema_view(
@@ -148,7 +149,7 @@ class BookViewSet(viewsets.GenericViewSet):
     def list(self, request):
         def build():
             books, suggestion = selectors.book_list_searched(
-                params=request.query_params, include_inactive=self._include_inactive()
+                params=request.query_params, include_inactive=self._include_inactive(), inline=True
             )
             paginator = BookPagination()
             paginator.searched = bool(request.query_params.get("q", "").strip())
@@ -159,7 +160,7 @@ class BookViewSet(viewsets.GenericViewSet):
                 )
                 paginator.known_count, paginator.facets = total, _json_facets(facets)
             page = paginator.paginate_queryset(books, request, view=self)
-            return paginator.get_paginated_response(BookOutputSerializer(page, many=True).data)
+            return paginator.get_paginated_response([book_data(book) for book in page])
 
         return cached_read(
             request,
@@ -170,8 +171,8 @@ class BookViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, key: str):
         def build():
-            book = selectors.book_get(key=key, include_inactive=self._include_inactive())
-            return Response(BookDetailOutputSerializer(book).data)
+            book = selectors.book_get(key=key, include_inactive=self._include_inactive(), inline=True)
+            return Response(book_detail_data(book))
 
         return cached_read(
             request, build, scope=selectors.book_cache_scope(key=key), books=lambda data: [data["id"]]
@@ -183,7 +184,7 @@ class BookViewSet(viewsets.GenericViewSet):
         data = dict(serializer.validated_data)
         book = services.book_create(isbn=data.pop("isbn13"), **data)
         book = selectors.book_get(key=str(book.pk), include_inactive=True)
-        return Response(BookDetailOutputSerializer(book).data, status=status.HTTP_201_CREATED)
+        return Response(book_detail_data(book), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, key: str):
         book = selectors.book_get(key=key, include_inactive=True)
@@ -194,14 +195,14 @@ class BookViewSet(viewsets.GenericViewSet):
             data["isbn"] = data.pop("isbn13")
         services.book_update(book=book, data=data)
         book = selectors.book_get(key=str(book.pk), include_inactive=True)
-        return Response(BookDetailOutputSerializer(book).data)
+        return Response(book_detail_data(book))
 
     def destroy(self, request, key: str):
         book = selectors.book_get(key=key, include_inactive=True)
         if services.book_delete(book=book):
             return Response(status=status.HTTP_204_NO_CONTENT)
         book = selectors.book_get(key=str(book.pk), include_inactive=True)
-        return Response(BookDetailOutputSerializer(book).data)
+        return Response(book_detail_data(book))
 
     @extend_schema(
         parameters=[BOOK_KEY], request=CoverInputSerializer, responses={201: BookDetailOutputSerializer}
@@ -213,7 +214,7 @@ class BookViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         services.book_cover_set(book=book, upload=serializer.validated_data["cover"])
         book = selectors.book_get(key=str(book.pk), include_inactive=True)
-        return Response(BookDetailOutputSerializer(book).data, status=status.HTTP_201_CREATED)
+        return Response(book_detail_data(book), status=status.HTTP_201_CREATED)
 
 
 class _SlugViewSet(

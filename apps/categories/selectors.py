@@ -156,6 +156,39 @@ def category_facets_from_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any
     ]
 
 
+def category_rows_sql() -> str:
+    """SQL selecting every category as ``id, slug, name, parent_id, depth, path``, for a caller
+    that counts a few books' categories itself (``category_facets_from_pairs``), as one branch
+    of its own statement."""
+    return f"SELECT id, slug, name, parent_id, depth, path FROM {Category._meta.db_table}"  # noqa: S608
+
+
+def category_facets_from_pairs(
+    categories: list[tuple[Any, ...]], pairs: list[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """``category_facets`` counted here: ``categories`` are ``category_rows_sql``'s rows, ``pairs``
+    the (book, category) links of the books counted. Each category holding some of them, itself
+    or through a descendant (its path a prefix of theirs, as the SQL's ``LIKE`` says), with the
+    number of those books, each counted once; root first. For a bounded set of books (a search's
+    hits): the rows are the books' links, not the catalogue's."""
+    by_id = {row[0]: row for row in categories}
+    rolled_up: dict[int, list[int]] = {}
+    books_in: dict[int, set[int]] = {}
+    for book_id, category_id in pairs:
+        ancestors = rolled_up.get(category_id)
+        if ancestors is None:
+            path = by_id[category_id][5]
+            ancestors = rolled_up[category_id] = [row[0] for row in categories if path.startswith(row[5])]
+        for ancestor in ancestors:
+            books_in.setdefault(ancestor, set()).add(book_id)
+    rows = []
+    for category_id, books in books_in.items():
+        _, slug, name, parent_id, depth, path = by_id[category_id]
+        parent = by_id[parent_id][1] if parent_id is not None and parent_id in by_id else None
+        rows.append((slug, name, parent, depth, path, len(books)))
+    return category_facets_from_rows(rows)
+
+
 def category_facets(*, book_ids_sql: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     """For the books that ``book_ids_sql`` selects: each category holding some of them (itself
     or through a descendant), root first, with the number of those books. One query."""

@@ -48,9 +48,9 @@ class CategoryViewSet(viewsets.GenericViewSet):
         ).data
 
     def list(self, request):
-        return cached_read(
-            request, lambda: Response(CategoryNodeSerializer(selectors.category_tree(), many=True).data)
-        )
+        # category_tree's nodes are already the answer's shape (CategoryNodeSerializer is the
+        # schema; tests/categories/test_api.py checks the bytes are its): no serializer per node.
+        return cached_read(request, lambda: Response(selectors.category_tree()))
 
     def retrieve(self, request, slug: str):
         return cached_read(request, lambda: Response(self._detail(slug)))

@@ -1,12 +1,14 @@
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog import services
 from apps.catalog.isbn import _isbn13_check_digit
 from apps.catalog.models import Book
+from tests.factories import BookFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -173,30 +175,51 @@ def hundred_books(tree):
         )
 
 
-def test_a_page_of_100_books_takes_four_queries_without_facets(api_client, hundred_books):
+def test_a_page_of_100_books_takes_two_queries_without_facets(api_client, hundred_books):
     with CaptureQueriesContext(connection) as queries:
         response = api_client.get(BOOKS, {"page_size": 100, "facets": "false"})
     body = response.json()
     assert len(body["results"]) == 100
     assert all(len(item["authors"]) == 2 and len(item["categories"]) == 2 for item in body["results"])
-    # count, books with their publisher, authors, categories
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # count; books with their publisher, and their authors and categories inline
+    assert len(queries) == 2, [q["sql"] for q in queries]
 
 
-def test_a_page_of_100_books_with_facets_takes_four_queries(api_client, hundred_books):
+def test_a_page_of_100_books_with_facets_takes_two_queries(api_client, hundred_books):
     with CaptureQueriesContext(connection) as queries:
         response = api_client.get(BOOKS, {"page_size": 100, "category": "fiction"})
     body = response.json()
     assert body["count"] == 105
     assert len(body["results"]) == 100
-    # facets with the count (one UNION ALL), books, authors, categories
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # facets with the count (one UNION ALL); books, their authors and categories inline
+    assert len(queries) == 2, [q["sql"] for q in queries]
 
 
-def test_detail_takes_three_queries(api_client, catalogue, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_detail_takes_one_query(api_client, catalogue, django_assert_num_queries):
+    # The book with its publisher, and its authors and categories inline.
+    with django_assert_num_queries(1):
         response = api_client.get(f"{BOOKS}{catalogue['dune'].isbn13}/")
     assert response.json()["title"] == "Dune Messiah"
+
+
+def test_the_uncached_reads_run_as_many_queries_at_300_books_as_at_5(api_client, catalogue):
+    """The list, a search and a detail: their statements do not depend on the catalogue's size
+    (nor on the page's: the authors and categories are inline, the search's facets bounded)."""
+
+    def counts() -> list[int]:
+        found = []
+        for url in (BOOKS, f"{BOOKS}?q=dune", f"{BOOKS}?q=dune&language=en&ordering=-price", f"{BOOKS}dune/"):
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert api_client.get(url.replace("dune/", f"{catalogue['dune'].isbn13}/")).status_code == 200
+            found.append(len(queries))
+        return found
+
+    small = counts()
+    assert small == [2, 4, 4, 1]
+    BookFactory.create_batch(300, title="Dune Saga", language="en")
+    assert api_client.get(f"{BOOKS}?q=dune").json()["count"] == 301  # and Dune Messiah
+    assert counts() == small
 
 
 # --- Detail -----------------------------------------------------------------------------------

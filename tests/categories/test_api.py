@@ -18,6 +18,15 @@ def test_tree_is_nested_with_book_counts_including_descendants(api_client, catal
     assert [(c["slug"], c["book_count"]) for c in fiction["children"][1]["children"]] == [("space-opera", 1)]
 
 
+def test_the_tree_answer_is_the_node_serializer_s_output(api_client, catalogue):
+    from apps.categories.selectors import category_tree
+    from apps.categories.serializers import CategoryNodeSerializer
+    from bookstore.api.renderers import OrjsonRenderer
+
+    expected = OrjsonRenderer().render(CategoryNodeSerializer(category_tree(), many=True).data)
+    assert api_client.get("/api/v1/categories/").content == expected
+
+
 def test_a_book_in_a_parent_and_its_child_counts_once(api_client, catalogue, tree):
     catalogue["dune"].categories.add(tree["sf"], tree["fiction"])
     fiction = api_client.get(CATEGORIES).json()[0]
