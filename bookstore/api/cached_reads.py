@@ -2,7 +2,7 @@
 
 A cached read (``bookstore.cache.cached_read``) is a few bytes from Redis, but DRF wraps the
 request, negotiates, authenticates, checks permissions and throttles, and calls the view
-first: on a hit that was about a third of the request's CPU. ``CachedReadsMixin.dispatch``
+first: on a hit, about a tenth of the request's CPU. ``CachedReadsMixin.dispatch``
 looks for a current entry before, and answers it only when DRF would have answered the very
 same thing; anything it is not sure of goes through DRF as before (which uses what was read,
 when its keys are the same: a miss costs no more round trip). What it checks, in DRF's order:
