@@ -18,7 +18,7 @@ when its keys are the same: a miss costs no more round trip). What it checks, in
   tokens not yet seen go through DRF;
 - permissions: only the views' ``list`` and ``retrieve`` on ``GET``, which the catalogue's
   ``IsStaffOrReadOnly`` allows to everyone (the mixin checks that the view's permissions are
-  exactly that);
+  exactly that, and its authentication the API's: JWT, then the session);
 - the throttles: the view's own, asked as DRF asks them, after the entry is found; when one
   refuses, the request goes through DRF, whose ``check_throttles`` refuses it with the waits
   already known (its 429 problem) instead of counting the request a second time.
@@ -31,7 +31,9 @@ around both paths alike.
 
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.models import TokenUser
 
@@ -40,6 +42,9 @@ from bookstore.api.permissions import IsStaffOrReadOnly
 from bookstore.cache import cached_read_hit, read_key
 
 _ANY = {None, "", "*/*"}
+# The API's authentication (settings.REST_FRAMEWORK), which ``_reader`` reproduces: a view with
+# other authentication classes goes through DRF.
+_AUTHENTICATION = [ShopJWTAuthentication, SessionAuthentication]
 
 
 class CachedReadsMixin:
@@ -110,8 +115,16 @@ class CachedReadsMixin:
     def _early_hit(self, request: HttpRequest, kwargs: dict[str, Any]) -> HttpResponse | None:
         view: Any = self
         action = view.action_map.get("get")
-        if action not in {"list", "retrieve"} or view.permission_classes != [IsStaffOrReadOnly]:
+        if (
+            action not in {"list", "retrieve"}
+            or view.permission_classes != [IsStaffOrReadOnly]
+            or list(view.authentication_classes) != _AUTHENTICATION
+        ):
             return None
+        try:
+            request.GET  # noqa: B018 (parsed here, where its errors would escape DRF's handler)
+        except SuspiciousOperation:
+            return None  # too many parameters: DRF's path answers the 400 problem
         media_type = self._media_type(request, kwargs)
         if media_type is None:
             return None

@@ -5,11 +5,14 @@ nothing of what DRF checks given up (staff, inactive books, throttles, freshness
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.catalog import services
+from apps.catalog.views import BookViewSet
 from bookstore.api.cached_reads import CachedReadsMixin
 from tests.services import requires_redis
 
@@ -137,3 +140,16 @@ def test_an_early_hit_counts_once_for_the_throttles(api_client, catalogue, monke
     assert int(refused["Retry-After"]) > 0
     # The first (built) and the refused one went through DRF; the two hits did not.
     assert len(dispatched) == 2
+
+
+@pytest.mark.parametrize("change", ["authentication", "permissions"])
+def test_a_view_checked_otherwise_goes_through_drf(api_client, catalogue, monkeypatch, dispatched, change):
+    url = f"{BOOKS}{catalogue['dune'].isbn13}/"
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    if change == "authentication":
+        monkeypatch.setattr(BookViewSet, "authentication_classes", [SessionAuthentication])
+    else:
+        monkeypatch.setattr(BookViewSet, "permission_classes", [AllowAny])
+    dispatched.clear()
+    assert api_client.get(url)["X-Cache"] == "HIT"  # DRF's path, from the same entry
+    assert dispatched == [url]
