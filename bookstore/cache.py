@@ -201,6 +201,7 @@ def cached_books(
     timeout: int | None = None,
     also: str | None = None,
     also_seen: Callable[[Any], None] | None = None,
+    fetched: "Fetched | None" = None,
 ) -> Cached:
     """A value that shows books, from the cache or built now.
 
@@ -210,9 +211,12 @@ def cached_books(
     while all of them are unchanged. On Redis a hit is one round trip (``entry_fetch``: the
     entry and what it recorded, read by one script); ``also`` names one more key read in that
     same trip, whose value goes to ``also_seen`` before the entry is served or built.
+    ``fetched``: what ``entry_fetch`` gave for these same keys a moment ago, in this request
+    (``cached_read_hit``), not read again.
     """
     names = _generation_keys(scope, availability)
-    fetched = entry_fetch(key, names, also=also)
+    if fetched is None:
+        fetched = entry_fetch(key, names, also=also)
     if also_seen is not None:
         also_seen(fetched.also)
     if fetched.entry is not None:
@@ -387,10 +391,15 @@ def cached_read(
     """
     user = getattr(request, "user", None)
     renderer = getattr(request, "accepted_renderer", None)
-    if request.method != "GET" or getattr(user, "is_staff", False) or renderer is None:
+    # The browsable API (DEBUG only) renders pages about the view: not an entry for others.
+    if (
+        request.method != "GET"
+        or getattr(user, "is_staff", False)
+        or renderer is None
+        or renderer.format == "api"
+    ):
         return build()
-    digest = request_digest(request.path, request.query_params)
-    key = f"{READ_KEY_PREFIX}:{request.accepted_media_type}:{digest}"
+    key = read_key(request.path, request.query_params, request.accepted_media_type)
     built: list[Any] = []
     # A reader known by its token alone: its user's mark, read with the entry, says whether
     # it must be loaded after all (bookstore/api/authentication.py).
@@ -410,15 +419,64 @@ def cached_read(
         content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
         return (body, content_type), (books(response.data) if books is not None else ())
 
+    # What ``cached_read_hit`` read for this request, before DRF's dispatch, if it did.
+    early = getattr(request, EARLY_FETCH_ATTRIBUTE, None)
+    fetched = early[1] if early is not None and early[0] == (key, scope, availability, also) else None
     try:
         found = cached_books(
-            key, make, scope=scope, availability=availability, timeout=timeout, also=also, also_seen=seen
+            key,
+            make,
+            scope=scope,
+            availability=availability,
+            timeout=timeout,
+            also=also,
+            also_seen=seen,
+            fetched=fetched,
         )
     except _StaffAfterAll:
         return build()
     if found.value is None:
         return built[0]
-    body, content_type = found.value
+    return _answer(found.value, hit=found.hit)
+
+
+def _answer(value: tuple[bytes, str], *, hit: bool) -> HttpResponse:
+    body, content_type = value
     answer = HttpResponse(body, content_type=content_type)
-    answer["X-Cache"] = "HIT" if found.hit else "MISS"
+    answer["X-Cache"] = "HIT" if hit else "MISS"
     return answer
+
+
+def read_key(path: str, query: Any, media_type: str) -> str:
+    """The key of a cached catalogue read: the renderer's media type, then ``request_digest``."""
+    return f"{READ_KEY_PREFIX}:{media_type}:{request_digest(path, query)}"
+
+
+# The attribute of the request where ``cached_read_hit`` leaves what it read when it does not
+# answer, for ``cached_read`` (same keys) to use instead of a second round trip.
+EARLY_FETCH_ATTRIBUTE = "_cached_read_fetched"
+
+
+def cached_read_hit(
+    request: Any,
+    key: str,
+    *,
+    scope: str | None = None,
+    availability: bool = False,
+    also: str | None = None,
+) -> HttpResponse | None:
+    """The answer ``cached_read`` would give from the entry at ``key`` when it is current, else
+    None (a miss, a stale entry, or a value at ``also``: the reader must be checked).
+
+    For ``bookstore.api.cached_reads``, which asks before DRF's dispatch; one round trip, as
+    ``cached_books``'s hit, and none more when DRF's path then answers (what was read is left
+    on the request).
+    """
+    fetched = entry_fetch(key, _generation_keys(scope, availability), also=also)
+    setattr(request, EARLY_FETCH_ATTRIBUTE, ((key, scope, availability, also), fetched))
+    if fetched.entry is None or fetched.also is not None:
+        return None
+    versions, stamp, value = fetched.entry
+    if fetched.current != [*versions, *(number for _, number in stamp)] or value is None:
+        return None
+    return _answer(value, hit=True)

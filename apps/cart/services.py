@@ -98,12 +98,24 @@ def cart_create_anonymous_with_item(*, book_id: int, quantity: int) -> Cart:
     transaction: a book that cannot be added leaves no empty cart behind.
 
     The row lock of the other writes is not taken: no other request knows the new cart's
-    token before this one answers, and nothing is cached for it yet.
+    token before this one answers, and nothing is cached for it yet. For the same reason the
+    cart comes back with its line, and the line's book as read to check it, in memory
+    (``cart.lines.all()`` runs no query): nothing else can have changed the cart's lines.
+    The book is read before the transaction, so a book that cannot be added writes nothing.
     """
     _check_quantity(quantity)
+    # A new cart has no line yet: the book alone (cart_item_add's query also looks for its line).
+    book = Book.objects.filter(pk=book_id).first()
+    if book is None:
+        raise BookUnavailable("book", f"No book with id {book_id}.")
+    price = _check_stock(book, quantity)
     with transaction.atomic():
         cart = cart_create_anonymous()
-        _line_add(cart, book_id, quantity)
+        line = CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=price)
+    lines = cart.lines.all()
+    # What a prefetch leaves (django.db.models.query.prefetch_one_level), from what was written.
+    lines._result_cache, lines._prefetch_done = [line], True  # type: ignore[attr-defined]
+    cart._prefetched_objects_cache = {"lines": lines}  # type: ignore[attr-defined]
     return cart
 
 

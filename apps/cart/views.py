@@ -138,11 +138,12 @@ class CartViewSet(viewsets.ViewSet):
             if request.user.is_authenticated
             else self._cart(request)
         )
-        if cart is not None:
-            cart = cart_item_add(cart=cart, book_id=book_id, quantity=quantity)
-        else:
+        if cart is None:
+            # A new cart's line is in memory: answered from it, no query.
             cart = cart_create_anonymous_with_item(book_id=book_id, quantity=quantity)
             self._remember(request, cart)
+            return self._answer(cart_summary(cart=cart), status.HTTP_201_CREATED)
+        cart = cart_item_add(cart=cart, book_id=book_id, quantity=quantity)
         return self._answer(cart_summary_reload(cart=cart), status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -7,6 +7,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from bookstore.api.cached_reads import CachedReadsMixin
 from bookstore.api.pagination import PageNumberPagination
 from bookstore.api.permissions import IsStaffOrReadOnly
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
@@ -129,7 +130,7 @@ def _json_facets(facets: dict) -> dict:
         },
     ),
 )
-class BookViewSet(viewsets.GenericViewSet):
+class BookViewSet(CachedReadsMixin, viewsets.GenericViewSet):
     # A customer's token is enough for a read: the user is not loaded (bookstore/api/authentication.py).
     token_user_reads = True
     permission_classes = [IsStaffOrReadOnly]
@@ -142,6 +143,11 @@ class BookViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.book_queryset(include_inactive=self.request.user.is_staff)
+
+    def cached_read_options(self, action: str, kwargs: dict) -> dict:
+        if action == "retrieve":
+            return {"scope": selectors.book_cache_scope(key=kwargs["key"])}
+        return {"availability": "in_stock" in self.request.GET}
 
     def _include_inactive(self) -> bool:
         return bool(self.request.user and self.request.user.is_staff)
@@ -166,7 +172,7 @@ class BookViewSet(viewsets.GenericViewSet):
             request,
             build,
             books=lambda data: [book["id"] for book in data["results"]],
-            availability="in_stock" in request.query_params,
+            **self.cached_read_options("list", {}),
         )
 
     def retrieve(self, request, key: str):
@@ -175,7 +181,10 @@ class BookViewSet(viewsets.GenericViewSet):
             return Response(book_detail_data(book))
 
         return cached_read(
-            request, build, scope=selectors.book_cache_scope(key=key), books=lambda data: [data["id"]]
+            request,
+            build,
+            books=lambda data: [data["id"]],
+            **self.cached_read_options("retrieve", {"key": key}),
         )
 
     def create(self, request):
@@ -218,7 +227,7 @@ class BookViewSet(viewsets.GenericViewSet):
 
 
 class _SlugViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    CachedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):  # reads cached for anonymous users; staff write through the services
     # A customer's token is enough for a read: the user is not loaded (bookstore/api/authentication.py).
     token_user_reads = True

@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from bookstore.api.cached_reads import CachedReadsMixin
 from bookstore.api.permissions import IsStaffOrReadOnly
 from bookstore.api.problems import PROBLEM_CONTENT_TYPE as PROBLEM
 from bookstore.api.serializers import ProblemSerializer
@@ -32,7 +33,7 @@ from .serializers import CategoryDetailSerializer, CategoryInputSerializer, Cate
         description="Refused (409) while it has books or children.",
     ),
 )
-class CategoryViewSet(viewsets.GenericViewSet):
+class CategoryViewSet(CachedReadsMixin, viewsets.GenericViewSet):
     # A customer's token is enough for a read: the user is not loaded (bookstore/api/authentication.py).
     token_user_reads = True
     permission_classes = [IsStaffOrReadOnly]

@@ -77,19 +77,28 @@ VERIFIED_MAX = 4096
 _verified: dict[bytes, Token] = {}
 
 
+def token_verified(raw_token: bytes) -> Token | None:
+    """The token these bytes are, when this process has verified them and it has not expired
+    since; None otherwise (to be checked afresh: simplejwt's checks, its 401s)."""
+    token = _verified.get(raw_token)
+    if token is None:
+        return None
+    try:
+        token.check_exp(current_time=aware_utcnow())
+    except TokenError:
+        _verified.pop(raw_token, None)
+        return None
+    return token
+
+
 class ShopJWTAuthentication(JWTAuthentication):
     """simplejwt's authentication; on a safe method of a view with ``token_user_reads`` and a
     non-staff token, no user query."""
 
     def get_validated_token(self, raw_token: bytes) -> Token:
-        token = _verified.get(raw_token)
+        token = token_verified(raw_token)
         if token is not None:
-            try:
-                token.check_exp(current_time=aware_utcnow())
-            except TokenError:
-                _verified.pop(raw_token, None)  # checked afresh below: a 401, as simplejwt says it
-            else:
-                return token
+            return token
         token = super().get_validated_token(raw_token)
         if len(_verified) >= VERIFIED_MAX:
             _verified.pop(next(iter(_verified)), None)
@@ -103,13 +112,15 @@ class ShopJWTAuthentication(JWTAuthentication):
             return None
         token = self.get_validated_token(raw_token)
         view = request.parser_context.get("view") if request.parser_context else None
-        if (
-            request.method in SAFE_METHODS
-            and getattr(view, "token_user_reads", False)
-            and token.get(STAFF_CLAIM) is False
-        ):
+        if request.method in SAFE_METHODS and token_reads(view, token):
             return TokenUser(token), token
         return self.get_user(token), token
+
+
+def token_reads(view: Any, token: Token) -> bool:
+    """Whether this token's holder reads ``view`` as a ``TokenUser`` (on a safe method): the view
+    says so (``token_user_reads``) and the token says "not staff"."""
+    return bool(getattr(view, "token_user_reads", False)) and token.get(STAFF_CLAIM) is False
 
 
 def token_user(request: Request) -> TokenUser | None:
