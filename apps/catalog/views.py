@@ -72,6 +72,19 @@ class BookContentNegotiation(DefaultContentNegotiation):
     settings = _NoFormatOverride()
 
 
+class _BookPaginator(DjangoPaginator):
+    """Django's paginator, slicing with ``selectors.book_page`` (the rows' inline columns read
+    for the page's books only)."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(selectors.book_page(self.object_list, start=bottom, stop=top), number, self)
+
+
 class BookPagination(PageNumberPagination):
     """Pages of books with the facets of the whole filtered list.
 
@@ -85,7 +98,7 @@ class BookPagination(PageNumberPagination):
     suggestion: str | None = None
 
     def django_paginator_class(self, object_list, per_page):
-        paginator = DjangoPaginator(object_list, per_page)
+        paginator = _BookPaginator(object_list, per_page)
         if self.known_count is not None:
             paginator.count = self.known_count
         return paginator

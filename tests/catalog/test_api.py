@@ -185,6 +185,16 @@ def test_a_page_of_100_books_takes_two_queries_without_facets(api_client, hundre
     assert len(queries) == 2, [q["sql"] for q in queries]
 
 
+def test_a_deep_page_is_the_right_slice_in_order(api_client, hundred_books):
+    # The page's ids are chosen in a subquery (selectors.book_page), then read: same rows, same order.
+    with CaptureQueriesContext(connection) as queries:
+        body = api_client.get(BOOKS, {"page_size": 10, "page": 4, "facets": "false"}).json()
+    assert [book["title"] for book in body["results"]] == [f"Book {n:03d}" for n in range(30, 40)]
+    assert len(queries) == 2
+    body = api_client.get(BOOKS, {"page_size": 10, "page": 11, "ordering": "-title"}).json()
+    assert [book["title"] for book in body["results"]] == [f"Book {n:03d}" for n in range(4, -1, -1)]
+
+
 def test_a_page_of_100_books_with_facets_takes_two_queries(api_client, hundred_books):
     with CaptureQueriesContext(connection) as queries:
         response = api_client.get(BOOKS, {"page_size": 100, "category": "fiction"})
