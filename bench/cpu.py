@@ -23,15 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 from harness import REDIS_URL, ROOT, bench_env, check_database_url
+from perf import ADDRESS
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bookstore_bench"
-ADDRESS = {
-    "name": "Jeanne Banc",
-    "line1": "3 rue des Bancs",
-    "postal_code": "75005",
-    "city": "Paris",
-    "country": "FR",
-}
 
 
 def main() -> None:

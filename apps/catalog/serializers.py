@@ -79,13 +79,7 @@ class BookOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(CoverSerializer)
     def get_cover(self, book: Book) -> dict | None:
-        if not book.cover:
-            return None
-        storage = book.cover.storage
-        return {
-            "original": book.cover.url,
-            "thumbnails": {width: storage.url(name) for width, name in sorted(book.cover_thumbnails.items())},
-        }
+        return _cover_data(book)
 
 
 class BookDetailOutputSerializer(BookOutputSerializer):

@@ -7,26 +7,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
-from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.catalog import services
 from apps.catalog.views import BookViewSet
 from bookstore.api.cached_reads import CachedReadsMixin
+from tests.catalog.test_cache_hits import signed_in
 from tests.services import requires_redis
 
 pytestmark = [pytest.mark.django_db, requires_redis]
 
 BOOKS = "/api/v1/books/"
 ORIGIN = "https://shop.example"
-
-
-def signed_in(user, password) -> APIClient:
-    client = APIClient()
-    token = client.post("/api/v1/auth/token/", {"email": user.email, "password": password}).json()["access"]
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
 
 
 @pytest.fixture
