@@ -108,23 +108,24 @@ def _cover_data(book: Book) -> dict | None:
     }
 
 
-def _names(inline: str | None, prefetched: Any) -> list[dict]:
-    if inline is not None:
-        return [{"slug": slug, "name": name} for slug, name in orjson.loads(inline)]
-    return [{"slug": item.slug, "name": item.name} for item in prefetched]
+def _names(inline: str) -> list[dict]:
+    """``[slug, name]`` pairs as JSON text (``selectors.book_queryset(inline=True)``)."""
+    return [{"slug": slug, "name": name} for slug, name in orjson.loads(inline)]
 
 
 def book_data(book: Book) -> dict:
     """``BookOutputSerializer(book).data``, built by hand: from a book of
     ``selectors.book_queryset``, publisher joined, authors and categories prefetched or inline."""
     inline_authors = getattr(book, "authors_inline", None)
-    authors = (
-        _names(inline_authors, ())
-        if inline_authors is not None
-        else [{"slug": link.author.slug, "name": link.author.name} for link in book.book_authors.all()]
-    )
     inline_categories = getattr(book, "categories_inline", None)
-    categories = _names(inline_categories, () if inline_categories is not None else book.categories.all())
+    if inline_authors is not None:
+        authors = _names(inline_authors)
+    else:
+        authors = [{"slug": link.author.slug, "name": link.author.name} for link in book.book_authors.all()]
+    if inline_categories is not None:
+        categories = _names(inline_categories)
+    else:
+        categories = [{"slug": category.slug, "name": category.name} for category in book.categories.all()]
     publisher = book.publisher
     date = book.publication_date
     price = book.price

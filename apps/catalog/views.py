@@ -116,10 +116,6 @@ def _wants_facets(request) -> bool:
     return request.query_params.get("facets", "true").lower() not in {"0", "false", "no", "off"}
 
 
-def _json_facets(facets: dict) -> dict:
-    return facets_data(facets)
-
-
 @extend_schema_view(
     list=extend_schema(
         parameters=[PAGE, PAGE_SIZE, FACETS],
@@ -177,7 +173,7 @@ class BookViewSet(CachedReadsMixin, viewsets.GenericViewSet):
                 total, facets = selectors.book_facets_cached(
                     params=request.query_params, books=books, include_inactive=self._include_inactive()
                 )
-                paginator.known_count, paginator.facets = total, _json_facets(facets)
+                paginator.known_count, paginator.facets = total, facets_data(facets)
             page = paginator.paginate_queryset(books, request, view=self)
             return paginator.get_paginated_response([book_data(book) for book in page])
 
