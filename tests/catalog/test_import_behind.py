@@ -3,6 +3,8 @@ own, one at a time and in order, when nothing is open on the caller's connection
 every import hold there as they do in the caller's thread (``test_import_runner``)."""
 
 import io
+import signal
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -13,6 +15,7 @@ from psycopg import DataError
 from psycopg.errors import QueryCanceled
 
 from apps.catalog.imports import behind
+from apps.catalog.imports.records import ImportFileError
 from apps.catalog.imports.runner import import_run
 from apps.catalog.models import Author, Book
 from tests.catalog.test_import_runner import record
@@ -101,8 +104,13 @@ def test_an_interruption_finishes_the_batch_being_written_and_nothing_after_it(w
 def test_a_batch_that_fails_raises_to_the_caller_and_leaves_the_batches_before_it(writers):
     items = [record(n) for n in range(10)] + [record(10, title="x" * 5000)] + [record(11)]
 
+    interval = sys.getswitchinterval()
+
     with pytest.raises(DataError):
         run(lambda: items, batch_size=5)
+
+    assert sys.getswitchinterval() == interval  # the writer's setting undone
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
 
     assert sorted(Book.objects.values_list("isbn13", flat=True)) == sorted(_isbn13(n) for n in range(10))
 
@@ -144,3 +152,18 @@ def test_a_batch_abandoned_while_it_waits_on_the_database_is_rolled_back():
 
     assert not Book.objects.exists()
     assert not Author.objects.exists()
+
+
+def test_a_file_refused_before_its_first_row_leaves_no_writer_and_the_signals_as_they_were(writers):
+    handler = signal.getsignal(signal.SIGTERM)
+    interval = sys.getswitchinterval()
+
+    def refused():
+        raise ImportFileError("books.csv: cannot be read.")
+
+    with pytest.raises(ImportFileError):
+        run(refused)
+
+    assert signal.getsignal(signal.SIGTERM) is handler
+    assert sys.getswitchinterval() == interval
+    assert writers == []

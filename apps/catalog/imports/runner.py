@@ -161,6 +161,7 @@ def import_run(
             raise ImportRefused(f"--strict: {len(check.rejects)} bad row(s), nothing imported.")
 
     summary = ImportSummary()
+    items = read_ahead(read())  # a file refused at once leaves nothing below to undo
     progress = _Progress(out, label, sys.stdout.isatty() if interactive is None else interactive)
     previous_term = signal.getsignal(signal.SIGTERM)
 
@@ -208,7 +209,6 @@ def import_run(
         if len(batch) >= batch_size:
             flush()
 
-    items = read_ahead(read())
     try:
         try:
             for record in _records(items, summary):
