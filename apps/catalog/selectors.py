@@ -21,7 +21,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    TextField,
     Value,
     When,
 )
@@ -42,6 +41,7 @@ from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNo
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 from .search.query import SearchResult, search
+from .statements import book_read, names_inline
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -72,47 +72,6 @@ def books_by_ids(*, ids: list[int] | set[int] | tuple[int, ...]) -> dict[int, Bo
     return {book.pk: book for book in Book.objects.filter(pk__in=list(ids))}
 
 
-def _names_inline() -> dict[str, RawSQL]:
-    """The book's authors (in cover order) and categories (in tree order) as JSON text of
-    ``[slug, name]`` pairs, each a correlated subquery of the book's row: the list's page and a
-    detail in one statement, instead of two more for the prefetches (and the ORM's instances
-    for every link, most of a page's time in Python). The subqueries name the book table
-    itself: the queryset must not be nested under an alias (``book_queryset(inline=True)`` is
-    for reading rows; the facets select ``pk`` only, and these are left out)."""
-    book = Book._meta.db_table
-    links = BookAuthor._meta.db_table
-    authors = Author._meta.db_table
-    filed = Book.categories.through._meta.db_table
-    categories = Category._meta.db_table
-    if connection.vendor == "postgresql":
-        authors_sql = (
-            "(SELECT COALESCE(json_agg(json_build_array(a.slug, a.name) ORDER BY ba.position, ba.id), "  # noqa: S608
-            f"'[]')::text FROM {links} ba JOIN {authors} a ON a.id = ba.author_id "
-            f'WHERE ba.book_id = "{book}"."id")'
-        )
-        categories_sql = (
-            "(SELECT COALESCE(json_agg(json_build_array(c.slug, c.name) ORDER BY c.path), '[]')::text "  # noqa: S608
-            f'FROM {filed} bc JOIN {categories} c ON c.id = bc.category_id WHERE bc.book_id = "{book}"."id")'
-        )
-    else:
-        # SQLite aggregates in the order its subquery gives (no ORDER BY inside an aggregate
-        # before 3.44).
-        authors_sql = (
-            "(SELECT json_group_array(json_array(slug, name)) FROM (SELECT a.slug, a.name "  # noqa: S608
-            f"FROM {links} ba JOIN {authors} a ON a.id = ba.author_id "
-            f'WHERE ba.book_id = "{book}"."id" ORDER BY ba.position, ba.id))'
-        )
-        categories_sql = (
-            "(SELECT json_group_array(json_array(slug, name)) FROM (SELECT c.slug, c.name "  # noqa: S608
-            f"FROM {filed} bc JOIN {categories} c ON c.id = bc.category_id "
-            f'WHERE bc.book_id = "{book}"."id" ORDER BY c.path))'
-        )
-    return {
-        "authors_inline": RawSQL(authors_sql, (), output_field=TextField()),  # noqa: S611 (table names only)
-        "categories_inline": RawSQL(categories_sql, (), output_field=TextField()),  # noqa: S611
-    }
-
-
 def book_queryset(
     *, include_inactive: bool = False, with_description: bool = False, inline: bool = False
 ) -> QuerySet[Book]:
@@ -122,7 +81,7 @@ def book_queryset(
     ``serializers.book_data``), no prefetch."""
     queryset = Book.objects.select_related("publisher")
     if inline:
-        queryset = queryset.annotate(**_names_inline())
+        queryset = queryset.annotate(**names_inline())
     else:
         queryset = queryset.prefetch_related(
             Prefetch(
@@ -147,8 +106,15 @@ def _book_lookup(key: str) -> dict[str, Any]:
 
 
 def book_get(*, key: str, include_inactive: bool = False, inline: bool = False) -> Book:
-    """One book by ISBN-13 (or ISBN-10), slug or id (``inline``: see ``book_queryset``)."""
-    queryset = book_queryset(include_inactive=include_inactive, with_description=True, inline=inline)
+    """One book by ISBN-13 (or ISBN-10), slug or id (``inline``: see ``book_queryset``; read by
+    ``statements.book_read``, its publisher as ``publisher_slug`` and ``publisher_name``)."""
+    if inline:
+        ((field, value),) = _book_lookup(key).items()
+        book = book_read(field=field, value=value, include_inactive=include_inactive)
+        if book is None:
+            raise BookNotFound("No book matches the given ISBN, slug or id.")
+        return book
+    queryset = book_queryset(include_inactive=include_inactive, with_description=True)
     try:
         return queryset.get(**_book_lookup(key))
     except Book.DoesNotExist as error:

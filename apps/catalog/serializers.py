@@ -126,7 +126,12 @@ def book_data(book: Book) -> dict:
         categories = _names(inline_categories)
     else:
         categories = [{"slug": category.slug, "name": category.name} for category in book.categories.all()]
-    publisher = book.publisher
+    if hasattr(book, "publisher_slug"):  # statements.book_read: two columns, no instance
+        slug = book.publisher_slug
+        publisher = None if slug is None else {"slug": slug, "name": book.publisher_name}
+    else:
+        joined = book.publisher
+        publisher = None if joined is None else {"slug": joined.slug, "name": joined.name}
     date = book.publication_date
     price = book.price
     return {
@@ -136,7 +141,7 @@ def book_data(book: Book) -> dict:
         "title": book.title,
         "subtitle": book.subtitle,
         "authors": authors,
-        "publisher": None if publisher is None else {"slug": publisher.slug, "name": publisher.name},
+        "publisher": publisher,
         "categories": categories,
         "publication_date": None if date is None else date.isoformat(),
         "language": str(book.language),

@@ -3,7 +3,10 @@ declared serializers' output to the value: the serializers stay the schema and t
 
 from decimal import Decimal
 
+import pytest
+
 from apps.catalog import selectors, services
+from apps.catalog.exceptions import BookNotFound
 from apps.catalog.models import Author
 from apps.catalog.serializers import (
     BookDetailOutputSerializer,
@@ -61,3 +64,30 @@ def test_facets_data_is_the_serializers_output(catalogue):
     assert facets["categories"]
     assert facets["price_bands"]
     assert _json(facets_data(facets)) == _json(FacetsSerializer(facets).data)
+
+
+def test_a_book_read_by_its_key_is_the_serializers_output(catalogue, django_assert_num_queries):
+    # ``book_get(inline=True)`` runs a statement compiled once (``statements.book_read``): by
+    # ISBN-13 (plain or hyphenated), slug and id, with and without a publisher, the detail's bytes.
+    book = catalogue["dune"]
+    other = catalogue["hitchhiker"]
+    other.publisher = None
+    other.save()
+    for target in (book, other):
+        expected = _json(BookDetailOutputSerializer(selectors.book_get(key=target.slug)).data)
+        isbn = target.isbn13
+        for key in (isbn, f"{isbn[:3]}-{isbn[3:]}", target.slug, str(target.pk)):
+            with django_assert_num_queries(1):
+                read = selectors.book_get(key=key, inline=True)
+            assert _json(book_detail_data(read)) == expected
+
+
+def test_a_book_read_by_its_key_hides_an_inactive_book_but_from_staff(catalogue):
+    book = catalogue["dune"]
+    book.is_active = False
+    book.save()
+    with pytest.raises(BookNotFound):
+        selectors.book_get(key=book.isbn13, inline=True)
+    assert selectors.book_get(key=book.isbn13, inline=True, include_inactive=True).pk == book.pk
+    with pytest.raises(BookNotFound):
+        selectors.book_get(key="9780000000002", inline=True, include_inactive=True)
