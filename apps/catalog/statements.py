@@ -36,14 +36,18 @@ def names_inline() -> dict[str, RawSQL]:
     filed = Book.categories.through._meta.db_table
     categories = Category._meta.db_table
     if connection.vendor == "postgresql":
+        # Each link's author and category probed by its key: joined, the planner hashed the
+        # whole author table (and the category table) once for every book of the page.
+        # ``OFFSET 0`` keeps the category's subquery a probe (not flattened into the join).
         authors_sql = (
-            "(SELECT COALESCE(json_agg(json_build_array(a.slug, a.name) ORDER BY ba.position, ba.id), "  # noqa: S608
-            f"'[]')::text FROM {links} ba JOIN {authors} a ON a.id = ba.author_id "
+            f"(SELECT COALESCE(json_agg((SELECT json_build_array(a.slug, a.name) FROM {authors} a "  # noqa: S608
+            f"WHERE a.id = ba.author_id) ORDER BY ba.position, ba.id), '[]')::text FROM {links} ba "
             f'WHERE ba.book_id = "{book}"."id")'
         )
         categories_sql = (
             "(SELECT COALESCE(json_agg(json_build_array(c.slug, c.name) ORDER BY c.path), '[]')::text "  # noqa: S608
-            f'FROM {filed} bc JOIN {categories} c ON c.id = bc.category_id WHERE bc.book_id = "{book}"."id")'
+            f"FROM {filed} bc CROSS JOIN LATERAL (SELECT slug, name, path FROM {categories} "
+            f'WHERE id = bc.category_id OFFSET 0) c WHERE bc.book_id = "{book}"."id")'
         )
     else:
         # SQLite aggregates in the order its subquery gives (no ORDER BY inside an aggregate
