@@ -355,3 +355,16 @@ def test_the_rebuild_command_indexes_every_book(api_client, shelf):
 
     call_command("search_index_rebuild", verbosity=0)
     assert found(api_client, "etranger") == ["L'Étranger"]
+
+
+def test_filter_sets_made_at_once_keep_their_own_search_and_filters(shelf):
+    # The filters are copied shallow for each filter set (``selectors._CopiedShallow``): each
+    # copy's method filter reaches its own filter set, never another's nor the class's.
+    first = selectors.BookFilter({"q": "etranger"}, queryset=selectors.book_queryset())
+    second = selectors.BookFilter({"q": "rabit", "language": "en"}, queryset=selectors.book_queryset())
+    assert first.is_valid() and second.is_valid()
+    assert [book.title for book in first.qs] == ["L'Étranger"]
+    assert [book.title for book in second.qs] == ["The Tale of Peter Rabbit"]
+    assert first.search_result is not second.search_result
+    assert first.filters["q"].parent is first and second.filters["q"].parent is second
+    assert all(not hasattr(f, "parent") for f in selectors.BookFilter.base_filters.values())
