@@ -362,9 +362,11 @@ def test_filter_sets_made_at_once_keep_their_own_search_and_filters(shelf):
     # copy's method filter reaches its own filter set, never another's nor the class's.
     first = selectors.BookFilter({"q": "etranger"}, queryset=selectors.book_queryset())
     second = selectors.BookFilter({"q": "rabit", "language": "en"}, queryset=selectors.book_queryset())
-    assert first.is_valid() and second.is_valid()
+    assert first.is_valid()
+    assert second.is_valid()
     assert [book.title for book in first.qs] == ["L'Étranger"]
     assert [book.title for book in second.qs] == ["The Tale of Peter Rabbit"]
     assert first.search_result is not second.search_result
-    assert first.filters["q"].parent is first and second.filters["q"].parent is second
+    assert first.filters["q"].parent is first
+    assert second.filters["q"].parent is second
     assert all(not hasattr(f, "parent") for f in selectors.BookFilter.base_filters.values())
