@@ -148,6 +148,23 @@ def generations(*, scope: str | None = None, availability: bool = False) -> tupl
     return key, int(found.get(BOOKS_COUNTER_KEY) or 0)
 
 
+def cached_under_generations(key: str, build: Callable[[], Any], *, availability: bool = False) -> Any:
+    """A value that changes only with the catalogue's generation (and the availability's when
+    asked), not with stock: from the cache, or built now and kept. One round trip to read it:
+    the entry, under a key without the generations, records those it was built under (read
+    before building, so a write committed while it is built retires it); it is served while
+    they are current."""
+    names = _generation_keys(None, availability)
+    found = cache.get_many([*names, key])
+    versions = tuple(_generation(name, found.get(name)) for name in names)
+    entry = found.get(key)
+    if entry is not None and entry[0] == versions:
+        return entry[1]
+    value = build()
+    cache.set(key, (versions, value), timeout=settings.CATALOG_CACHE_TIMEOUT)
+    return value
+
+
 def _numbers(book_ids: Iterable[int]) -> dict[int, int]:
     keys = {_book_key(book_id): book_id for book_id in book_ids}
     if not keys:

@@ -6,9 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import (
     BigIntegerField,
@@ -36,7 +34,7 @@ from apps.categories.selectors import (
     category_rows_sql,
     category_subtree_filter,
 )
-from bookstore.cache import generations
+from bookstore.cache import cached_under_generations
 
 from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNotFound
 from .isbn import isbn_parse
@@ -490,24 +488,24 @@ def book_facets_cached(
 ) -> tuple[int, dict[str, list[dict[str, Any]]]]:
     """``book_facets(books=books)``, kept in the cache per filter set: every page and ordering
     of one filtered list shares one entry, so only its first reader pays the counts over the
-    whole list. The key holds the catalogue's generation, read before counting, so any
-    catalogue write retires the counts (stock moves do not change them, except for a list
-    filtered by stock, whose key holds the availability generation too)."""
+    whole list. The entry records the catalogue's generation, read before counting, in the same
+    round trip as the entry (``cached_under_generations``), so any catalogue write retires the
+    counts (stock moves do not change them, except for a list filtered by stock, whose entry
+    records the availability generation too)."""
     chosen = [
         (name, value)
         for name in FACET_FILTERS
         for value in (params.getlist(name) if hasattr(params, "getlist") else [params.get(name)])
         if value not in (None, "")
     ]
-    versions, _ = generations(availability=any(name == "in_stock" for name, _ in chosen))
     digest = hashlib.sha256(repr((include_inactive, chosen)).encode()).hexdigest()
-    key = f"{FACETS_KEY_PREFIX}:{versions}:{digest}"
-    found = cache.get(key)
-    if found is None:
-        # A search's books are at most MAX_HITS: counted from their own rows.
-        found = book_facets(books=books, bounded=any(name == "q" and value.strip() for name, value in chosen))
-        cache.set(key, found, timeout=settings.CATALOG_CACHE_TIMEOUT)
-    return found
+    # A search's books are at most MAX_HITS: counted from their own rows.
+    bounded = any(name == "q" and value.strip() for name, value in chosen)
+    return cached_under_generations(
+        f"{FACETS_KEY_PREFIX}:{digest}",
+        lambda: book_facets(books=books, bounded=bounded),
+        availability=any(name == "in_stock" for name, _ in chosen),
+    )
 
 
 def books_by_authors(*, author_ids: list[int], exclude: int | None = None) -> QuerySet[Book]:

@@ -6,12 +6,10 @@ Counts are of active books in a category or any of its descendants, each book co
 
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, connections, router
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from bookstore.cache import catalog_version
+from bookstore.cache import cached_under_generations
 
 from .exceptions import CategoryNotFound
 from .models import Category
@@ -54,14 +52,10 @@ COUNTS_KEY_PREFIX = "categories:counts"
 
 def category_book_counts_cached() -> dict[int, int]:
     """``category_book_counts()`` over the whole catalogue, kept in the cache under the
-    catalogue's generation (read before counting): the tree and the category pages share
-    one count of the whole catalogue until a catalogue write. Stock moves do not change it."""
-    key = f"{COUNTS_KEY_PREFIX}:{catalog_version()}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = category_book_counts()
-        cache.set(key, counts, timeout=settings.CATALOG_CACHE_TIMEOUT)
-    return counts
+    catalogue's generation (read before counting, with the entry: one round trip): the tree
+    and the category pages share one count of the whole catalogue until a catalogue write.
+    Stock moves do not change it."""
+    return cached_under_generations(COUNTS_KEY_PREFIX, category_book_counts)
 
 
 def category_tree() -> list[dict[str, Any]]:
