@@ -77,12 +77,12 @@ def book_queryset(
     """Books with their publisher, ordered authors and categories: three queries whatever the
     count; one with ``inline`` (authors and categories as ``authors_inline`` and
     ``categories_inline``, JSON text of ``[slug, name]`` pairs, for the API's rows:
-    ``serializers.book_data``), no prefetch."""
-    queryset = Book.objects.select_related("publisher")
+    ``serializers.book_data``), no prefetch, and the publisher read by ``book_page`` (two
+    columns of the page's rows, not an instance)."""
     if inline:
-        queryset = queryset.annotate(**names_inline())
+        queryset = Book.objects.annotate(**names_inline())
     else:
-        queryset = queryset.prefetch_related(
+        queryset = Book.objects.select_related("publisher").prefetch_related(
             Prefetch(
                 "book_authors", queryset=BookAuthor.objects.select_related("author").order_by("position")
             ),
@@ -309,8 +309,12 @@ def book_page(books: QuerySet[Book], *, start: int, stop: int) -> QuerySet[Book]
     a subquery without the inline columns, then those books read with them. Sliced directly, a
     deep page's OFFSET ran the authors' and categories' subqueries for every row it skipped
     (an index scan feeds the LIMIT, nothing postpones them): page 50 of the list took 50 ms.
-    The filters and ordering stay on the outer query, so the page comes in the same order."""
-    return books.filter(pk__in=books.values("pk")[start:stop])
+    The filters and ordering stay on the outer query, so the page comes in the same order. The
+    publisher comes as two columns (``publisher_slug``, ``publisher_name``: building a related
+    instance for each row was a tenth of a page's Python)."""
+    return books.filter(pk__in=books.values("pk")[start:stop]).annotate(
+        publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name")
+    )
 
 
 def book_list(*, params: Any, include_inactive: bool = False) -> QuerySet[Book]:
