@@ -197,6 +197,18 @@ def test_facets_are_counted_once_per_filter_set(api_client, catalogue, django_as
     assert second.json()["count"] == 3
 
 
+def test_cached_facets_name_formats_in_each_readers_language(api_client, catalogue):
+    # One count for both languages (the facets' entry holds no language), each label in the
+    # reader's own.
+    def labels(language):
+        page = api_client.get(f"{BOOKS}?page_size=1&l={language}", HTTP_ACCEPT_LANGUAGE=language).json()
+        return {entry["value"]: entry["label"] for entry in page["facets"]["formats"]}
+
+    assert labels("fr")["paperback"] == "Broché"
+    assert labels("en")["paperback"] == "Paperback"
+    assert labels("fr")["paperback"] == "Broché"
+
+
 def test_facets_follow_a_catalogue_write(
     api_client, staff_client, catalogue, django_capture_on_commit_callbacks
 ):
