@@ -1,7 +1,7 @@
 """The hand-built read shapes (``book_data``, ``book_detail_data``, ``facets_data``) are the
 declared serializers' output to the value: the serializers stay the schema and the reference."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pytest
 
@@ -12,6 +12,7 @@ from apps.catalog.serializers import (
     BookDetailOutputSerializer,
     BookOutputSerializer,
     FacetsSerializer,
+    _decimal_text,
     book_data,
     book_detail_data,
     facets_data,
@@ -91,3 +92,18 @@ def test_a_book_read_by_its_key_hides_an_inactive_book_but_from_staff(catalogue)
     assert selectors.book_get(key=book.isbn13, inline=True, include_inactive=True).pk == book.pk
     with pytest.raises(BookNotFound):
         selectors.book_get(key="9780000000002", inline=True, include_inactive=True)
+
+
+@pytest.mark.parametrize("field", ["price", "rating_average"])
+def test_decimals_are_written_as_drf_writes_them(field):
+    declared = BookOutputSerializer._declared_fields[field]
+    text = _decimal_text(declared)
+    for value in ["4.5", "9.999", "0", "2.675", "2.665", "-1.005", "0.001", "4.995", "12.3456789", 3.14159]:
+        number = Decimal(value) if isinstance(value, str) else value
+        try:
+            expected = declared.to_representation(number)
+        except InvalidOperation:  # more digits than the field holds: refused alike
+            with pytest.raises(InvalidOperation):
+                text(number)
+        else:
+            assert text(number) == expected
