@@ -5,14 +5,15 @@ Django compiles a queryset into SQL every time it is evaluated. For a book's det
 column, the publisher joined, the authors and categories inline), compiling was 280 µs of the
 read's 700, and building the instance with its related publisher most of the rest. The
 statement is the same from one read to the next but for the key's value: ``book_read``
-compiles it once per database vendor, lookup field and visibility, from the queryset the ORM
-would run, and runs it through ``QuerySet.raw`` with the key's value in the place of a marker.
+compiles it once per database, lookup field and visibility, from the queryset the ORM would
+run, and runs it with the key's value in the place of a marker; it builds the instance as the
+ORM does, from what the compiler said of the columns (their places and converters), kept too.
 The publisher comes as two columns of the book (``publisher_slug`` and ``publisher_name``,
 which ``serializers.book_data`` reads), not as a related instance.
 """
 
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, connections, router
 from django.db.models import F, QuerySet, TextField
@@ -72,18 +73,45 @@ def names_inline() -> dict[str, RawSQL]:
 _MARKERS: dict[str, Any] = {"isbn13": "\x00isbn13\x00", "slug": "\x00slug\x00", "pk": -(2**62) + 7}
 
 
+class _Read(NamedTuple):
+    """``book_read``'s statement on one database, compiled once."""
+
+    sql: str
+    params: tuple[Any, ...]
+    # Where the key's value goes among the parameters.
+    slot: int
+    # The model's columns: their positions in a row and their attribute names.
+    fields: list[int]
+    names: list[str]
+    # The annotations' positions (the inline columns, the publisher's two).
+    annotations: dict[str, int]
+    # Position → (the converters of a column's value, its expression), as the compiler made them
+    # (JSON text decoded; on SQLite, dates and decimals read from text).
+    converters: dict[int, tuple[list[Any], Any]]
+
+
 @cache
-def _statement(vendor: str, field: str, include_inactive: bool) -> tuple[str, tuple[Any, ...], int]:
-    """The SQL of ``book_read`` on ``vendor``, its parameters, and where the key's value goes
-    among them."""
+def _statement(alias: str, field: str, include_inactive: bool) -> _Read:
     queryset: QuerySet[Book] = Book.objects.annotate(
         publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name"), **names_inline()
     )
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     marker = _MARKERS[field]
-    sql, params = queryset.filter(**{field: marker}).query.sql_with_params()
-    return sql, tuple(params), params.index(marker)
+    compiler = queryset.filter(**{field: marker}).query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    # What Django's ModelIterable reads off the compiler to build instances, read once here.
+    fields = compiler.klass_info["select_fields"]
+    columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
+    return _Read(
+        sql=sql,
+        params=tuple(params),
+        slot=list(params).index(marker),
+        fields=fields,
+        names=[compiler.select[i][0].target.attname for i in fields],
+        annotations=dict(compiler.annotation_col_map),
+        converters=compiler.get_converters(columns),
+    )
 
 
 def book_read(*, field: str, value: Any, include_inactive: bool) -> Book | None:
@@ -92,7 +120,20 @@ def book_read(*, field: str, value: Any, include_inactive: bool) -> Book | None:
     ``publisher_slug`` and ``publisher_name``; None when there is none (or it is inactive and
     ``include_inactive`` is false)."""
     alias = router.db_for_read(Book)
-    sql, params, slot = _statement(connections[alias].vendor, field, include_inactive)
-    values = list(params)
-    values[slot] = value
-    return next(iter(Book.objects.db_manager(alias).raw(sql, values)), None)
+    read = _statement(alias, field, include_inactive)
+    values = list(read.params)
+    values[read.slot] = value
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(read.sql, values)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    row = list(found)
+    for position, (converters, expression) in read.converters.items():
+        for converter in converters:
+            row[position] = converter(row[position], expression, connection)
+    book = Book.from_db(alias, read.names, [row[i] for i in read.fields])
+    for name, position in read.annotations.items():
+        setattr(book, name, row[position])
+    return book

@@ -71,6 +71,9 @@ def test_a_book_read_by_its_key_is_the_serializers_output(catalogue, django_asse
     # ``book_get(inline=True)`` runs a statement compiled once (``statements.book_read``): by
     # ISBN-13 (plain or hyphenated), slug and id, with and without a publisher, the detail's bytes.
     book = catalogue["dune"]
+    book.cover.name = "covers/dune.jpg"
+    book.cover_thumbnails = {"300": "covers/dune-w300.jpg", "120": "covers/dune-w120.jpg"}
+    book.save()
     other = catalogue["hitchhiker"]
     other.publisher = None
     other.save()
