@@ -29,10 +29,12 @@ middleware (security headers, CORS, ``Content-Language`` and ``Vary``, the reque
 around both paths alike.
 """
 
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, get_resolver
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.models import TokenUser
@@ -42,6 +44,10 @@ from bookstore.api.permissions import IsStaffOrReadOnly
 from bookstore.cache import cached_read_hit, read_key
 
 _ANY = {None, "", "*/*"}
+# Left on the request: the early answer was asked (not to be asked twice), and the throttles
+# that refused it (for DRF's check_throttles, which answers the 429 without counting again).
+_TRIED_ATTRIBUTE = "_cached_read_tried"
+_REFUSED_ATTRIBUTE = "_cached_read_refused"
 # The API's authentication (settings.REST_FRAMEWORK), which ``_reader`` reproduces: a view with
 # other authentication classes goes through DRF.
 _AUTHENTICATION = [ShopJWTAuthentication, SessionAuthentication]
@@ -55,19 +61,19 @@ class CachedReadsMixin:
     def cached_read_options(self, action: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {}
 
-    _refused: list[Any] | None = None
-
     def check_throttles(self, request: Any) -> None:
-        if self._refused is None:
+        refused = getattr(request, _REFUSED_ATTRIBUTE, None)
+        if refused is None:
             super().check_throttles(request)  # type: ignore[misc]
             return
         # As DRF's: the longest wait of those that refused.
-        waits = [wait for wait in (throttle.wait() for throttle in self._refused) if wait is not None]
+        waits = [wait for wait in (throttle.wait() for throttle in refused) if wait is not None]
         view: Any = self
         view.throttled(request, max(waits, default=None))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "GET":
+        # Asked already by ``CachedReadMiddleware`` when it is installed.
+        if request.method == "GET" and not getattr(request, _TRIED_ATTRIBUTE, False):
             answer = self._early_hit(request, kwargs)
             if answer is not None:
                 return answer
@@ -141,7 +147,61 @@ class CachedReadsMixin:
         refused = [throttle for throttle in view.get_throttles() if not throttle.allow_request(request, view)]
         if refused:
             # DRF's check_throttles, not asked again (this request is counted already), refuses.
-            self._refused = refused
+            setattr(request, _REFUSED_ATTRIBUTE, refused)
             return None
         view.headers = view.default_response_headers
         return view.finalize_response(request, answer)
+
+
+@lru_cache(maxsize=4096)
+def _route(resolver: Any, path: str) -> tuple[Any, dict[str, Any]] | None:
+    """The view function and keyword arguments a path resolves to, when the view is a
+    ``CachedReadsMixin`` viewset; else None. A path resolves the same way for as long as the
+    resolver lives (a new ROOT_URLCONF is a new resolver), so it is resolved once per process."""
+    try:
+        match = resolver.resolve(path)
+    except Resolver404:
+        return None
+    cls = getattr(match.func, "cls", None)
+    if cls is None or not issubclass(cls, CachedReadsMixin) or match.args:
+        return None
+    return match.func, match.kwargs
+
+
+def early_answer(request: HttpRequest) -> HttpResponse | None:
+    """The early hit of the catalogue viewset a ``GET`` resolves to, or None (not one, or not
+    current: Django's handler and DRF answer it, reusing what was read)."""
+    if hasattr(request, "urlconf"):  # a middleware chose another URLconf: Django's to resolve
+        return None
+    route = _route(get_resolver(), request.path_info)
+    if route is None:
+        return None
+    function, kwargs = route
+    # The viewset as DRF's ``as_view`` makes it for this request (rest_framework/viewsets.py).
+    view: Any = function.cls(**function.initkwargs)
+    actions = function.actions
+    view.action_map = actions
+    for method, action in actions.items():
+        setattr(view, method, getattr(view, action))
+    if "get" in actions and "head" not in actions:
+        view.head = view.get
+    view.request, view.args, view.kwargs = request, (), kwargs
+    setattr(request, _TRIED_ATTRIBUTE, True)
+    return view._early_hit(request, kwargs)
+
+
+class CachedReadMiddleware:
+    """The catalogue's early hits (``early_answer``), asked before Django resolves the URL and
+    calls the view: the last middleware, so that every other one (security headers, CSP, the
+    session and its ``Vary``, the language and its headers, CORS, the request id and its log
+    line) runs around the early answer as around DRF's."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            answer = early_answer(request)
+            if answer is not None:
+                return answer
+        return self.get_response(request)
