@@ -296,12 +296,19 @@ class Fetched(NamedTuple):
     also: Any
     # On a miss, the generations and the books' counter that building needs (None: not read).
     found: dict[str, Any] | None = None
+    # The values at ``histories`` (the throttles'), when they were read with the entry.
+    histories: dict[str, Any] | None = None
 
 
-def entry_fetch(key: str, names: list[str], *, also: str | None = None) -> Fetched:
+def entry_fetch(
+    key: str, names: list[str], *, also: str | None = None, histories: list[str] | None = None
+) -> Fetched:
     """The entry at ``key`` with the current values of what it recorded, and the value at
     ``also``; on a miss, the generations ``names`` and the books' counter. On Redis in one
-    round trip. A Redis error is a miss (logged), as the cache's own errors are."""
+    round trip. A Redis error is a miss (logged), as the cache's own errors are.
+
+    ``histories``: more keys, read in the same MGET when the process knows what the entry
+    depends on (``Fetched.histories``; None when they were not read)."""
     client = _redis()
     if client is None:
         entry = cache.get(key)
@@ -318,14 +325,24 @@ def entry_fetch(key: str, names: list[str], *, also: str | None = None) -> Fetch
     # The keys this entry's line named when this process last read it: asked in the same MGET
     # as the entry (no script), and used when the line still names exactly them.
     depends = _depends.get(keys[0])
+    more = [client.make_key(k) for k in histories or ()]
+    read: dict[str, Any] | None = None
     try:
         redis = client.get_client(write=False)
         if depends is not None:
-            raw, extra, *rest = redis.mget([*keys, *depends])
+            raw, extra, *rest = redis.mget([*keys, *more, *depends])
+            if more:
+                read = {
+                    name: _decoded(client, v)
+                    for name, v in zip(
+                        histories or (), rest[len(wanted) : len(wanted) + len(more)], strict=True
+                    )
+                }
+                del rest[len(wanted) : len(wanted) + len(more)]
             missed, values = rest[: len(wanted)], rest[len(wanted) :]
             if raw is not None and _line_keys(raw) != depends:
                 # Rebuilt since, on other keys (other books): the values read are not its own.
-                depends = None
+                depends, read = None, None
         if depends is None:
             try:
                 raw, values, extra, missed = redis.evalsha(_FETCH_SHA, len(keys), *keys)
@@ -337,7 +354,7 @@ def entry_fetch(key: str, names: list[str], *, also: str | None = None) -> Fetch
     extra = _decoded(client, extra) if also else None
     if raw is None:
         found = {name: _decoded(client, v) for name, v in zip(wanted, missed, strict=True) if v is not None}
-        return Fetched(None, [], extra, found)
+        return Fetched(None, [], extra, found, read)
     _remember(keys[0], _line_keys(raw))
     body = raw[raw.find(b"\n") + 1 :]
     try:
@@ -348,7 +365,7 @@ def entry_fetch(key: str, names: list[str], *, also: str | None = None) -> Fetch
     versions, _stamp, _value = entry
     current = [_decoded(client, v) for v in values[: len(versions)]]
     current += [int(v or 0) for v in values[len(versions) :]]
-    return Fetched(entry, current, extra)
+    return Fetched(entry, current, extra, None, read)
 
 
 # Entries' keys → the keys their first line names, as last read by this process (at most
@@ -508,6 +525,7 @@ def cached_read_hit(
     scope: str | None = None,
     availability: bool = False,
     also: str | None = None,
+    histories: list[str] | None = None,
 ) -> HttpResponse | None:
     """The answer ``cached_read`` would give from the entry at ``key`` when it is current, else
     None (a miss, a stale entry, or a value at ``also``: the reader must be checked).
@@ -516,7 +534,7 @@ def cached_read_hit(
     ``cached_books``'s hit, and none more when DRF's path then answers (what was read is left
     on the request).
     """
-    fetched = entry_fetch(key, _generation_keys(scope, availability), also=also)
+    fetched = entry_fetch(key, _generation_keys(scope, availability), also=also, histories=histories)
     setattr(request, EARLY_FETCH_ATTRIBUTE, ((key, scope, availability, also), fetched))
     if fetched.entry is None or fetched.also is not None:
         return None

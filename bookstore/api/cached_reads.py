@@ -21,27 +21,37 @@ when its keys are the same: a miss costs no more round trip). What it checks, in
   exactly that, and its authentication the API's: JWT, then the session);
 - the throttles: the view's own, asked as DRF asks them, after the entry is found; when one
   refuses, the request goes through DRF, whose ``check_throttles`` refuses it with the waits
-  already known (its 429 problem) instead of counting the request a second time.
+  already known (its 429 problem) instead of counting the request a second time. The histories
+  of DRF's rate throttles (anonymous, user) are read in the same MGET as the entry when the
+  process knows what the entry depends on (``bookstore.cache.entry_fetch``), and handed to the
+  throttle as its ``cache.get`` would have returned them; each throttle writes its history as
+  DRF's does.
 
 The answer is the one DRF's path gives: the entry's bytes and content type, ``X-Cache: HIT``,
 and the view's headers (``Allow``, ``Vary``) added by DRF's own ``finalize_response``; the
 middleware (security headers, CORS, ``Content-Language`` and ``Vary``, the request id) runs
 around both paths alike.
+
+``CachedReadMiddleware``, the last middleware, asks this before Django resolves the URL: it
+resolves the path once per process (``_route``), makes the viewset as DRF's ``as_view`` does
+and asks its ``_early_hit``; the viewset's ``dispatch`` asks it only when the middleware has not.
 """
 
 from functools import lru_cache
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, get_resolver
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.models import TokenUser
 
 from bookstore.api.authentication import ShopJWTAuthentication, stale_key, token_reads, token_verified
 from bookstore.api.permissions import IsStaffOrReadOnly
-from bookstore.cache import cached_read_hit, read_key
+from bookstore.cache import EARLY_FETCH_ATTRIBUTE, cached_read_hit, read_key
 
 _ANY = {None, "", "*/*"}
 # Left on the request: the early answer was asked (not to be asked twice), and the throttles
@@ -138,19 +148,79 @@ class CachedReadsMixin:
         if reader is None:
             return None
         user, also = reader
+        throttles = view.get_throttles()
+        histories = _history_keys(throttles, request, view, user)
         key = read_key(request.path, request.GET, media_type)
-        answer = cached_read_hit(request, key, also=also, **self.cached_read_options(action, kwargs))
+        answer = cached_read_hit(
+            request,
+            key,
+            also=also,
+            histories=list(histories.values()),
+            **self.cached_read_options(action, kwargs),
+        )
         if answer is None:
             return None
         if also is not None:
             request.user = user  # as DRF's authentication sets it; the throttles read it
-        refused = [throttle for throttle in view.get_throttles() if not throttle.allow_request(request, view)]
+        read = getattr(request, EARLY_FETCH_ATTRIBUTE)[1].histories
+        refused = []
+        for index, throttle in enumerate(throttles):
+            if read is not None and index in histories:
+                # The history read with the entry, at the same instant: not read again.
+                throttle.cache = _HistoryRead(throttle.cache, histories[index], read[histories[index]])
+            if not throttle.allow_request(request, view):
+                refused.append(throttle)
         if refused:
             # DRF's check_throttles, not asked again (this request is counted already), refuses.
             setattr(request, _REFUSED_ATTRIBUTE, refused)
             return None
         view.headers = view.default_response_headers
         return view.finalize_response(request, answer)
+
+
+_UNSET = object()
+
+
+def _history_keys(throttles: list[Any], request: HttpRequest, view: Any, user: Any) -> dict[int, str]:
+    """The cache keys of the throttles' histories that can be read with the entry, by the
+    throttle's index: DRF's rate throttles (``SimpleRateThrottle``) with their rate set when
+    made (anonymous, user; the scoped one sets its own as it is asked) and their history in the
+    default cache, for the reader DRF would authenticate."""
+    previous = request.__dict__.get("user", _UNSET)
+    request.user = user  # what the throttles' keys read; put back below
+    try:
+        keys = {}
+        for index, throttle in enumerate(throttles):
+            if (
+                isinstance(throttle, SimpleRateThrottle)
+                and throttle.cache is cache
+                and getattr(throttle, "rate", None) is not None
+            ):
+                key = throttle.get_cache_key(request, view)
+                if key is not None:
+                    keys[index] = key
+        return keys
+    finally:
+        if previous is _UNSET:
+            del request.user
+        else:
+            request.user = previous
+
+
+class _HistoryRead:
+    """The throttle's cache, but for the history already read (``cache.get(key, default)`` as
+    DRF's ``allow_request`` asks it); its write, and anything else, go to the cache."""
+
+    def __init__(self, backend: Any, key: str, value: Any) -> None:
+        self._backend, self._key, self._value = backend, key, value
+
+    def get(self, key: str, default: Any = None, **options: Any) -> Any:
+        if key == self._key and not options:
+            return default if self._value is None else self._value
+        return self._backend.get(key, default, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
 
 
 @lru_cache(maxsize=4096)

@@ -244,3 +244,37 @@ def test_a_lifetime_of_zero_keeps_nothing_and_logs_no_error(api_client, catalogu
 
     assert [(a.status_code, a["X-Cache"]) for a in answers] == [(200, "MISS"), (200, "MISS")]
     assert not [r for r in caplog.records if r.name == "bookstore.cache" and r.levelname == "ERROR"]
+
+
+@pytest.fixture
+def every_redis_command(monkeypatch):
+    """Every command sent to Redis, by name and first key."""
+    sent: list[tuple[str, str]] = []
+    original = Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append((str(args[0]).upper(), str(args[1]) if len(args) > 1 else ""))
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+    return sent
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "jwt"])
+def test_a_hit_reads_the_throttles_histories_with_its_entry(
+    api_client, user, password, catalogue, every_redis_command, reader
+):
+    url = detail(catalogue["dune"])
+    client = signed_in(user, password) if reader == "jwt" else api_client
+    assert client.get(url)["X-Cache"] == "MISS"
+    every_redis_command.clear()
+    assert client.get(url)["X-Cache"] == "HIT"
+    # One MGET (the entry, what it depends on, the rate throttles' histories), then each
+    # history written back, as DRF's throttles write them (an anonymous reader is counted by
+    # both, by address; a customer by the user throttle, by id). It was the script, then a GET
+    # and a SET per throttle.
+    scopes = ["anon", "user"] if reader == "anonymous" else ["user"]
+    assert [name for name, _ in every_redis_command] == ["MGET", *(["SET"] * len(scopes))]
+    written = [key for _, key in every_redis_command[1:]]
+    for scope, key in zip(scopes, written, strict=True):
+        assert f":throttle_{scope}_" in key
