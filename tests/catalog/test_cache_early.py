@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from apps.catalog import services
@@ -177,3 +177,14 @@ def test_without_the_middleware_the_viewset_answers_early(api_client, catalogue,
     early = api_client.get(url)
     assert early["X-Cache"] == "HIT"
     assert dispatched == []
+
+
+def test_a_customers_early_hits_count_once_for_the_user_throttle(user, password, catalogue, monkeypatch):
+    client = signed_in(user, password)
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    url = f"{BOOKS}{catalogue['dune'].isbn13}/"
+    answers = [client.get(url) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.get("X-Cache") for a in answers[:3]] == ["MISS", "HIT", "HIT"]
+    assert answers[3].json()["status"] == 429
+    assert int(answers[3]["Retry-After"]) > 0
