@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bookstore.middleware.DomainErrorMiddleware",
     "bookstore.middleware.DatabaseUnavailableMiddleware",
+    # Last: a current catalogue entry answered before URL resolving and DRF, inside every
+    # other middleware (bookstore/api/cached_reads.py).
+    "bookstore.api.cached_reads.CachedReadMiddleware",
 ]
 
 ROOT_URLCONF = "bookstore.urls"

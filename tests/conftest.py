@@ -8,6 +8,7 @@ from django.test import override_settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from bookstore import cache as bookstore_cache
 from bookstore.celery import app as celery_app
 
 from .factories import UserFactory
@@ -59,6 +60,9 @@ def _isolated_cache(worker_id: str):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    # And what this process remembers of the entries it read (bookstore/cache.py): every test
+    # starts as a process that has read none.
+    bookstore_cache._depends.clear()
     return
 
 

@@ -21,27 +21,43 @@ when its keys are the same: a miss costs no more round trip). What it checks, in
   exactly that, and its authentication the API's: JWT, then the session);
 - the throttles: the view's own, asked as DRF asks them, after the entry is found; when one
   refuses, the request goes through DRF, whose ``check_throttles`` refuses it with the waits
-  already known (its 429 problem) instead of counting the request a second time.
+  already known (its 429 problem) instead of counting the request a second time. The histories
+  of DRF's rate throttles (anonymous, user) are read in the same MGET as the entry when the
+  process knows what the entry depends on (``bookstore.cache.entry_fetch``), and handed to the
+  throttle as its ``cache.get`` would have returned them; each throttle writes its history as
+  DRF's does.
 
 The answer is the one DRF's path gives: the entry's bytes and content type, ``X-Cache: HIT``,
 and the view's headers (``Allow``, ``Vary``) added by DRF's own ``finalize_response``; the
 middleware (security headers, CORS, ``Content-Language`` and ``Vary``, the request id) runs
 around both paths alike.
+
+``CachedReadMiddleware``, the last middleware, asks this before Django resolves the URL: it
+resolves the path once per process (``_route``), makes the viewset as DRF's ``as_view`` does
+and asks its ``_early_hit``; the viewset's ``dispatch`` asks it only when the middleware has not.
 """
 
+from functools import lru_cache
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, get_resolver
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.models import TokenUser
 
 from bookstore.api.authentication import ShopJWTAuthentication, stale_key, token_reads, token_verified
 from bookstore.api.permissions import IsStaffOrReadOnly
-from bookstore.cache import cached_read_hit, read_key
+from bookstore.cache import EARLY_FETCH_ATTRIBUTE, cached_read_hit, read_key
 
 _ANY = {None, "", "*/*"}
+# Left on the request: the early answer was asked (not to be asked twice), and the throttles
+# that refused it (for DRF's check_throttles, which answers the 429 without counting again).
+_TRIED_ATTRIBUTE = "_cached_read_tried"
+_REFUSED_ATTRIBUTE = "_cached_read_refused"
 # The API's authentication (settings.REST_FRAMEWORK), which ``_reader`` reproduces: a view with
 # other authentication classes goes through DRF.
 _AUTHENTICATION = [ShopJWTAuthentication, SessionAuthentication]
@@ -55,19 +71,19 @@ class CachedReadsMixin:
     def cached_read_options(self, action: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {}
 
-    _refused: list[Any] | None = None
-
     def check_throttles(self, request: Any) -> None:
-        if self._refused is None:
+        refused = getattr(request, _REFUSED_ATTRIBUTE, None)
+        if refused is None:
             super().check_throttles(request)  # type: ignore[misc]
             return
         # As DRF's: the longest wait of those that refused.
-        waits = [wait for wait in (throttle.wait() for throttle in self._refused) if wait is not None]
+        waits = [wait for wait in (throttle.wait() for throttle in refused) if wait is not None]
         view: Any = self
         view.throttled(request, max(waits, default=None))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "GET":
+        # Asked already by ``CachedReadMiddleware`` when it is installed.
+        if request.method == "GET" and not getattr(request, _TRIED_ATTRIBUTE, False):
             answer = self._early_hit(request, kwargs)
             if answer is not None:
                 return answer
@@ -132,16 +148,130 @@ class CachedReadsMixin:
         if reader is None:
             return None
         user, also = reader
+        throttles = view.get_throttles()
+        histories = _history_keys(throttles, request, view, user)
         key = read_key(request.path, request.GET, media_type)
-        answer = cached_read_hit(request, key, also=also, **self.cached_read_options(action, kwargs))
+        answer = cached_read_hit(
+            request,
+            key,
+            also=also,
+            histories=list(histories.values()),
+            **self.cached_read_options(action, kwargs),
+        )
         if answer is None:
             return None
         if also is not None:
             request.user = user  # as DRF's authentication sets it; the throttles read it
-        refused = [throttle for throttle in view.get_throttles() if not throttle.allow_request(request, view)]
+        read = getattr(request, EARLY_FETCH_ATTRIBUTE)[1].histories
+        refused = []
+        for index, throttle in enumerate(throttles):
+            if read is not None and index in histories:
+                # The history read with the entry, at the same instant: not read again.
+                throttle.cache = _HistoryRead(throttle.cache, histories[index], read[histories[index]])
+            if not throttle.allow_request(request, view):
+                refused.append(throttle)
         if refused:
             # DRF's check_throttles, not asked again (this request is counted already), refuses.
-            self._refused = refused
+            setattr(request, _REFUSED_ATTRIBUTE, refused)
             return None
         view.headers = view.default_response_headers
         return view.finalize_response(request, answer)
+
+
+_UNSET = object()
+
+
+def _history_keys(throttles: list[Any], request: HttpRequest, view: Any, user: Any) -> dict[int, str]:
+    """The cache keys of the throttles' histories that can be read with the entry, by the
+    throttle's index: DRF's rate throttles (``SimpleRateThrottle``) with their rate set when
+    made (anonymous, user; the scoped one sets its own as it is asked) and their history in the
+    default cache, for the reader DRF would authenticate."""
+    previous = request.__dict__.get("user", _UNSET)
+    request.user = user  # what the throttles' keys read; put back below
+    try:
+        keys = {}
+        for index, throttle in enumerate(throttles):
+            if (
+                isinstance(throttle, SimpleRateThrottle)
+                and throttle.cache is cache
+                and getattr(throttle, "rate", None) is not None
+            ):
+                key = throttle.get_cache_key(request, view)
+                if key is not None:
+                    keys[index] = key
+        return keys
+    finally:
+        if previous is _UNSET:
+            del request.user
+        else:
+            request.user = previous
+
+
+class _HistoryRead:
+    """The throttle's cache, but for the history already read (``cache.get(key, default)`` as
+    DRF's ``allow_request`` asks it); its write, and anything else, go to the cache."""
+
+    def __init__(self, backend: Any, key: str, value: Any) -> None:
+        self._backend, self._key, self._value = backend, key, value
+
+    def get(self, key: str, default: Any = None, **options: Any) -> Any:
+        if key == self._key and not options:
+            return default if self._value is None else self._value
+        return self._backend.get(key, default, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+
+@lru_cache(maxsize=4096)
+def _route(resolver: Any, path: str) -> tuple[Any, dict[str, Any]] | None:
+    """The view function and keyword arguments a path resolves to, when the view is a
+    ``CachedReadsMixin`` viewset; else None. A path resolves the same way for as long as the
+    resolver lives (a new ROOT_URLCONF is a new resolver), so it is resolved once per process."""
+    try:
+        match = resolver.resolve(path)
+    except Resolver404:
+        return None
+    cls = getattr(match.func, "cls", None)
+    if cls is None or not issubclass(cls, CachedReadsMixin) or match.args:
+        return None
+    return match.func, match.kwargs
+
+
+def early_answer(request: HttpRequest) -> HttpResponse | None:
+    """The early hit of the catalogue viewset a ``GET`` resolves to, or None (not one, or not
+    current: Django's handler and DRF answer it, reusing what was read)."""
+    if hasattr(request, "urlconf"):  # a middleware chose another URLconf: Django's to resolve
+        return None
+    route = _route(get_resolver(), request.path_info)
+    if route is None:
+        return None
+    function, kwargs = route
+    # The viewset as DRF's ``as_view`` makes it for this request (rest_framework/viewsets.py).
+    view: Any = function.cls(**function.initkwargs)
+    actions = function.actions
+    view.action_map = actions
+    for method, action in actions.items():
+        setattr(view, method, getattr(view, action))
+    if "get" in actions and "head" not in actions:
+        view.head = view.get
+    view.request, view.args, view.kwargs = request, (), kwargs
+    setattr(request, _TRIED_ATTRIBUTE, True)
+    return view._early_hit(request, kwargs)
+
+
+class CachedReadMiddleware:
+    """The catalogue's early hits (``early_answer``), asked before Django resolves the URL and
+    calls the view: the last middleware, so that every other one (security headers, CSP, the
+    session and its ``Vary``, the language and its headers, CORS, the request id and its log
+    line) runs around the early answer as around DRF's."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            answer = early_answer(request)
+            if answer is not None:
+                return answer
+        return self.get_response(request)

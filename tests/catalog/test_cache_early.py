@@ -3,11 +3,12 @@ same answer, byte for byte and header for header, as DRF's path gives from the s
 nothing of what DRF checks given up (staff, inactive books, throttles, freshness)."""
 
 import pytest
+from django.core.handlers.base import BaseHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from apps.catalog import services
@@ -146,3 +147,44 @@ def test_a_view_checked_otherwise_goes_through_drf(api_client, catalogue, monkey
     dispatched.clear()
     assert api_client.get(url)["X-Cache"] == "HIT"  # DRF's path, from the same entry
     assert dispatched == [url]
+
+
+def test_an_early_hit_is_answered_before_the_url_is_resolved(api_client, catalogue, monkeypatch):
+    resolved: list[str] = []
+    original = BaseHandler.resolve_request
+
+    def counted(self, request):
+        resolved.append(request.path)
+        return original(self, request)
+
+    monkeypatch.setattr(BaseHandler, "resolve_request", counted)
+    url = f"{BOOKS}{catalogue['dune'].isbn13}/"
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    assert resolved == [url]
+    resolved.clear()
+    assert api_client.get(url)["X-Cache"] == "HIT"
+    assert resolved == []  # CachedReadMiddleware, the last middleware, answered it
+    # Not a catalogue read: Django resolves it as ever.
+    api_client.get("/api/v1/cart/")
+    assert resolved == ["/api/v1/cart/"]
+
+
+def test_without_the_middleware_the_viewset_answers_early(api_client, catalogue, settings, dispatched):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("CachedReadMiddleware")]
+    url = f"{BOOKS}{catalogue['dune'].isbn13}/"
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    dispatched.clear()
+    early = api_client.get(url)
+    assert early["X-Cache"] == "HIT"
+    assert dispatched == []
+
+
+def test_a_customers_early_hits_count_once_for_the_user_throttle(user, password, catalogue, monkeypatch):
+    client = signed_in(user, password)
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    url = f"{BOOKS}{catalogue['dune'].isbn13}/"
+    answers = [client.get(url) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.get("X-Cache") for a in answers[:3]] == ["MISS", "HIT", "HIT"]
+    assert answers[3].json()["status"] == 429
+    assert int(answers[3]["Retry-After"]) > 0

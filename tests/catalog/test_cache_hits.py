@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts import services as accounts
 from apps.catalog import services
+from bookstore import cache as cache_module
 from bookstore.api.authentication import ShopRefreshToken, stale_key, user_tokens_stale
 from bookstore.cache import READ_KEY_PREFIX
 from tests.services import requires_redis
@@ -62,7 +63,42 @@ def test_a_hit_is_one_redis_round_trip_and_no_sql(
         hit = client.get(url)
     assert hit["X-Cache"] == "HIT"
     assert len(queries) == 0
-    assert redis_commands == ["EVALSHA"]
+    # The entry and the keys its line names, which this process knows since it kept it.
+    assert redis_commands == ["MGET"]
+    # A process that has not read it yet (another worker): the script, then the MGET.
+    cache_module._depends.clear()
+    redis_commands.clear()
+    assert client.get(url)["X-Cache"] == "HIT"
+    assert client.get(url)["X-Cache"] == "HIT"
+    assert redis_commands == ["EVALSHA", "MGET"]
+
+
+def test_an_entry_rebuilt_on_other_keys_is_read_by_the_script(api_client, catalogue, redis_commands):
+    url = detail(catalogue["dune"])
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    # What this process remembers no longer matches the entry's line (it was rebuilt showing
+    # other books): the values read with it are not its own, so the script reads it again.
+    for key, depends in cache_module._depends.items():
+        cache_module._depends[key] = depends[:1]
+    redis_commands.clear()
+    assert api_client.get(url)["X-Cache"] == "HIT"
+    assert redis_commands == ["MGET", "EVALSHA"]
+    redis_commands.clear()
+    assert api_client.get(url)["X-Cache"] == "HIT"
+    assert redis_commands == ["MGET"]
+
+
+def test_a_remembered_entry_is_still_checked_against_its_books(
+    api_client, catalogue, django_capture_on_commit_callbacks
+):
+    dune = catalogue["dune"]
+    url = detail(dune)
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    assert api_client.get(url)["X-Cache"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):
+        cache_module.books_changed(book_ids=[dune.pk])
+    assert api_client.get(url)["X-Cache"] == "MISS"
+    assert api_client.get(url)["X-Cache"] == "HIT"
 
 
 def test_tokens_say_whether_their_user_is_staff(api_client, user, staff_user, password):
@@ -167,8 +203,9 @@ def test_a_miss_reads_what_building_needs_in_the_same_round_trip(api_client, cat
     cache.delete_many(cache.keys(f"{READ_KEY_PREFIX}:*"))
     redis_commands.clear()
     assert api_client.get(url)["X-Cache"] == "MISS"
-    # The script (entry, generations, counter), the book's number after building, the entry.
-    assert redis_commands == ["EVALSHA", "MGET", "SET"]
+    # The MGET of the entry with the generations and the counter (the script in a process that
+    # never read the entry), the book's number after building, the entry.
+    assert redis_commands == ["MGET", "MGET", "SET"]
     assert api_client.get(url)["X-Cache"] == "HIT"
 
 
@@ -207,3 +244,37 @@ def test_a_lifetime_of_zero_keeps_nothing_and_logs_no_error(api_client, catalogu
 
     assert [(a.status_code, a["X-Cache"]) for a in answers] == [(200, "MISS"), (200, "MISS")]
     assert not [r for r in caplog.records if r.name == "bookstore.cache" and r.levelname == "ERROR"]
+
+
+@pytest.fixture
+def every_redis_command(monkeypatch):
+    """Every command sent to Redis, by name and first key."""
+    sent: list[tuple[str, str]] = []
+    original = Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append((str(args[0]).upper(), str(args[1]) if len(args) > 1 else ""))
+        return original(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+    return sent
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "jwt"])
+def test_a_hit_reads_the_throttles_histories_with_its_entry(
+    api_client, user, password, catalogue, every_redis_command, reader
+):
+    url = detail(catalogue["dune"])
+    client = signed_in(user, password) if reader == "jwt" else api_client
+    assert client.get(url)["X-Cache"] == "MISS"
+    every_redis_command.clear()
+    assert client.get(url)["X-Cache"] == "HIT"
+    # One MGET (the entry, what it depends on, the rate throttles' histories), then each
+    # history written back, as DRF's throttles write them (an anonymous reader is counted by
+    # both, by address; a customer by the user throttle, by id). It was the script, then a GET
+    # and a SET per throttle.
+    scopes = ["anon", "user"] if reader == "anonymous" else ["user"]
+    assert [name for name, _ in every_redis_command] == ["MGET", *(["SET"] * len(scopes))]
+    written = [key for _, key in every_redis_command[1:]]
+    for scope, key in zip(scopes, written, strict=True):
+        assert f":throttle_{scope}_" in key
