@@ -98,7 +98,8 @@ def _statement(alias: str, field: str, include_inactive: bool) -> _Read:
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     marker = _MARKERS[field]
-    compiler = queryset.filter(**{field: marker}).query.get_compiler(using=alias)
+    # One row: no ORDER BY (the model's default ordering would sort it).
+    compiler = queryset.filter(**{field: marker}).order_by().query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     # What Django's ModelIterable reads off the compiler to build instances, read once here.
     fields = compiler.klass_info["select_fields"]
