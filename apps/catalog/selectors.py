@@ -41,7 +41,7 @@ from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNo
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 from .search.query import SearchResult, search
-from .statements import book_read, names_inline
+from .statements import book_read, names_inline, page_read
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -305,14 +305,19 @@ class BookFilter(django_filters.FilterSet):
 BookFilter.base_filters = _CopiedShallow(BookFilter.base_filters)
 
 
-def book_page(books: QuerySet[Book], *, start: int, stop: int) -> QuerySet[Book]:
+def book_page(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | QuerySet[Book]:
     """``books[start:stop]`` for ``book_queryset(inline=True)``: the page's ids chosen first, in
     a subquery without the inline columns, then those books read with them. Sliced directly, a
     deep page's OFFSET ran the authors' and categories' subqueries for every row it skipped
     (an index scan feeds the LIMIT, nothing postpones them): page 50 of the list took 50 ms.
     The filters and ordering stay on the outer query, so the page comes in the same order. The
     publisher comes as two columns (``publisher_slug``, ``publisher_name``: building a related
-    instance for each row was a tenth of a page's Python)."""
+    instance for each row was a tenth of a page's Python). Ordered by the books' own columns
+    (not a search's rank), the page is read by ``statements.page_read``: the same rows, its
+    outer statement compiled once per ordering (it needs no filter: the subquery has them)."""
+    page = page_read(books, start=start, stop=stop)
+    if page is not None:
+        return page
     return books.filter(pk__in=books.values("pk")[start:stop]).annotate(
         publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name")
     )

@@ -15,6 +15,7 @@ which ``serializers.book_data`` reads), not as a related instance.
 from functools import cache
 from typing import Any, NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
 from django.db.models import F, QuerySet, TextField
 from django.db.models.expressions import RawSQL
@@ -73,13 +74,11 @@ def names_inline() -> dict[str, RawSQL]:
 _MARKERS: dict[str, Any] = {"isbn13": "\x00isbn13\x00", "slug": "\x00slug\x00", "pk": -(2**62) + 7}
 
 
-class _Read(NamedTuple):
-    """``book_read``'s statement on one database, compiled once."""
+class _Compiled(NamedTuple):
+    """A statement reading books, compiled once, with what building its rows needs."""
 
     sql: str
     params: tuple[Any, ...]
-    # Where the key's value goes among the parameters.
-    slot: int
     # The model's columns: their positions in a row and their attribute names.
     fields: list[int]
     names: list[str]
@@ -90,29 +89,59 @@ class _Read(NamedTuple):
     converters: dict[int, tuple[list[Any], Any]]
 
 
-@cache
-def _statement(alias: str, field: str, include_inactive: bool) -> _Read:
-    queryset: QuerySet[Book] = Book.objects.annotate(
+def _read_columns() -> QuerySet[Book]:
+    """What the API's rows read: every column, the inline names and the publisher's two."""
+    return Book.objects.annotate(
         publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name"), **names_inline()
     )
-    if not include_inactive:
-        queryset = queryset.filter(is_active=True)
-    marker = _MARKERS[field]
-    # One row: no ORDER BY (the model's default ordering would sort it).
-    compiler = queryset.filter(**{field: marker}).order_by().query.get_compiler(using=alias)
+
+
+def _compile(queryset: QuerySet[Book], alias: str) -> _Compiled:
+    compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     # What Django's ModelIterable reads off the compiler to build instances, read once here.
     fields = compiler.klass_info["select_fields"]
     columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
-    return _Read(
+    return _Compiled(
         sql=sql,
         params=tuple(params),
-        slot=list(params).index(marker),
         fields=fields,
         names=[compiler.select[i][0].target.attname for i in fields],
         annotations=dict(compiler.annotation_col_map),
         converters=compiler.get_converters(columns),
     )
+
+
+def _books(compiled: _Compiled, alias: str, sql: str, params: list[Any]) -> list[Book]:
+    """Run ``sql`` (``compiled``'s, its parameters filled in) and build its books as the ORM
+    would."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    books = []
+    for found in rows:
+        row = list(found)
+        for position, (converters, expression) in compiled.converters.items():
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
+        book = Book.from_db(alias, compiled.names, [row[i] for i in compiled.fields])
+        for name, position in compiled.annotations.items():
+            setattr(book, name, row[position])
+        books.append(book)
+    return books
+
+
+@cache
+def _by_key(alias: str, field: str, include_inactive: bool) -> tuple[_Compiled, int]:
+    """``book_read``'s statement, and where the key's value goes among its parameters."""
+    queryset = _read_columns()
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    marker = _MARKERS[field]
+    # One row: no ORDER BY (the model's default ordering would sort it).
+    compiled = _compile(queryset.filter(**{field: marker}).order_by(), alias)
+    return compiled, compiled.params.index(marker)
 
 
 def book_read(*, field: str, value: Any, include_inactive: bool) -> Book | None:
@@ -121,20 +150,44 @@ def book_read(*, field: str, value: Any, include_inactive: bool) -> Book | None:
     ``publisher_slug`` and ``publisher_name``; None when there is none (or it is inactive and
     ``include_inactive`` is false)."""
     alias = router.db_for_read(Book)
-    read = _statement(alias, field, include_inactive)
-    values = list(read.params)
-    values[read.slot] = value
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        cursor.execute(read.sql, values)
-        found = cursor.fetchone()
-    if found is None:
-        return None
-    row = list(found)
-    for position, (converters, expression) in read.converters.items():
-        for converter in converters:
-            row[position] = converter(row[position], expression, connection)
-    book = Book.from_db(alias, read.names, [row[i] for i in read.fields])
-    for name, position in read.annotations.items():
-        setattr(book, name, row[position])
-    return book
+    compiled, slot = _by_key(alias, field, include_inactive)
+    values = list(compiled.params)
+    values[slot] = value
+    found = _books(compiled, alias, compiled.sql, values)
+    return found[0] if found else None
+
+
+# Where the page's ids go in ``_page``'s SQL: a subquery no page has, replaced by the page's own.
+_PAGE_MARKER = "SELECT -7 AS page_marker"
+
+
+@cache
+def _page(alias: str, ordering: tuple[Any, ...]) -> _Compiled:
+    """The rows of the books whose ids a subquery selects, in ``ordering`` (no other filter:
+    the subquery has them)."""
+    queryset = _read_columns().defer("description").filter(pk__in=RawSQL(_PAGE_MARKER, ()))  # noqa: S611
+    return _compile(queryset.order_by(*ordering), alias)
+
+
+def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | None:
+    """``books[start:stop]`` read as ``book_page`` reads it (the page's ids chosen by a subquery
+    of ``books``, then those books with the API's columns), the outer statement compiled once
+    per ordering: only the subquery is compiled for each page. None when ``books`` is ordered
+    by an annotation of its own (a search's rank), which the outer statement does not have:
+    the caller reads the page through the ORM then."""
+    ordering = tuple(books.query.order_by)
+    fields = {field.attname for field in Book._meta.concrete_fields} | {"pk"}
+    for term in ordering:
+        name = term.lstrip("-") if isinstance(term, str) else getattr(term.expression, "name", None)
+        if name not in fields:
+            return None
+    alias = books.db
+    compiled = _page(alias, ordering)
+    try:
+        inner_sql, inner_params = books.values("pk")[start:stop].query.get_compiler(using=alias).as_sql()
+    except EmptyResultSet:  # a filter no book can match (an unknown category): no page
+        return []
+    before, marker, after = compiled.sql.partition(_PAGE_MARKER)
+    if not marker or compiled.params:
+        return None  # not the statement this expects: the ORM reads the page
+    return _books(compiled, alias, f"{before}{inner_sql}{after}", list(inner_params))
