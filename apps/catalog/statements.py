@@ -178,7 +178,12 @@ def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | N
     ordering = tuple(books.query.order_by)
     fields = {field.attname for field in Book._meta.concrete_fields} | {"pk"}
     for term in ordering:
-        name = term.lstrip("-") if isinstance(term, str) else getattr(term.expression, "name", None)
+        # A field's name, or an ``OrderBy`` of one (``F("publication_date").asc(nulls_last=True)``).
+        name = (
+            term.lstrip("-")
+            if isinstance(term, str)
+            else getattr(getattr(term, "expression", None), "name", None)
+        )
         if name not in fields:
             return None
     alias = books.db
