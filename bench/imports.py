@@ -7,7 +7,7 @@ Prints rows per second for each run and the peak memory (maximum resident set) o
 command's process: the ONIX reader streams, so its peak must not grow with the file. Uses its
 own PostgreSQL database (``BENCH_IMPORTS_DATABASE_URL``, default
 postgres://postgres@127.0.0.1:5432/bookstore_bench_imports, created if missing; the books of
-a previous run are deleted first) and Redis database 15. Targets 127.0.0.1 only.
+a previous run are deleted first, and the database vacuumed) and Redis database 15. Targets 127.0.0.1 only.
 """
 
 import argparse
@@ -115,6 +115,13 @@ def clean() -> None:
     from apps.catalog.models import Book
 
     Book.objects.filter(isbn13__startswith="979").delete()
+    # The deleted rows' space given back, as in a fresh database: a first import into tables
+    # and indexes full of dead rows ran 25 % slower (6,151 rows/s fresh, 4,580 after four runs).
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM FULL ANALYZE")
 
 
 WRAPPER = """
