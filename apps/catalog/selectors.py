@@ -41,7 +41,7 @@ from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNo
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 from .search.query import SearchResult, search
-from .statements import book_read, names_inline, page_read
+from .statements import book_read, names_inline, page_read, publisher_columns
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -318,9 +318,7 @@ def book_page(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | Q
     page = page_read(books, start=start, stop=stop)
     if page is not None:
         return page
-    return books.filter(pk__in=books.values("pk")[start:stop]).annotate(
-        publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name")
-    )
+    return books.filter(pk__in=books.values("pk")[start:stop]).annotate(**publisher_columns())
 
 
 def book_list(*, params: Any, include_inactive: bool = False) -> QuerySet[Book]:

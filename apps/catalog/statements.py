@@ -1,15 +1,19 @@
-"""The API's reads of books: the inline columns, and a book read by its key from a statement
-compiled once per process.
+"""The API's reads of books: the inline columns, and statements compiled once per process.
 
 Django compiles a queryset into SQL every time it is evaluated. For a book's detail (every
 column, the publisher joined, the authors and categories inline), compiling was 280 µs of the
 read's 700, and building the instance with its related publisher most of the rest. The
-statement is the same from one read to the next but for the key's value: ``book_read``
-compiles it once per database, lookup field and visibility, from the queryset the ORM would
-run, and runs it with the key's value in the place of a marker; it builds the instance as the
-ORM does, from what the compiler said of the columns (their places and converters), kept too.
-The publisher comes as two columns of the book (``publisher_slug`` and ``publisher_name``,
-which ``serializers.book_data`` reads), not as a related instance.
+statements here are compiled once, from the queryset the ORM would run, and their rows built
+as the ORM builds them, from what the compiler said of the columns (their places and
+converters), kept with them:
+
+- ``book_read``: one book by its key, once per database, lookup field and visibility, the
+  key's value in the place of a marker;
+- ``page_read``: a page of a list ordered by the books' own columns, its outer statement once
+  per ordering, the subquery choosing the page's ids (the list's filters) spliced in.
+
+The publisher comes as two columns of the book (``publisher_columns``, which
+``serializers.book_data`` reads), not as a related instance.
 """
 
 from functools import cache
@@ -26,6 +30,13 @@ from .models import Author, Book, BookAuthor
 
 
 def names_inline() -> dict[str, RawSQL]:
+    """``_names_inline`` for the database in use (the expressions are copied as a queryset
+    resolves them: one set serves every query)."""
+    return _names_inline(connection.vendor)
+
+
+@cache
+def _names_inline(vendor: str) -> dict[str, RawSQL]:
     """The book's authors (in cover order) and categories (in tree order) as JSON text of
     ``[slug, name]`` pairs, each a correlated subquery of the book's row: the list's page and a
     detail in one statement, instead of two more for the prefetches (and the ORM's instances
@@ -37,7 +48,7 @@ def names_inline() -> dict[str, RawSQL]:
     authors = Author._meta.db_table
     filed = Book.categories.through._meta.db_table
     categories = Category._meta.db_table
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         # Each link's author and category probed by its key: joined, the planner hashed the
         # whole author table (and the category table) once for every book of the page.
         # ``OFFSET 0`` keeps the category's subquery a probe (not flattened into the join).
@@ -89,11 +100,15 @@ class _Compiled(NamedTuple):
     converters: dict[int, tuple[list[Any], Any]]
 
 
+def publisher_columns() -> dict[str, F]:
+    """The book's publisher as two columns of its row (``publisher_slug``, ``publisher_name``),
+    for ``serializers.book_data``: no related instance built per row."""
+    return {"publisher_slug": F("publisher__slug"), "publisher_name": F("publisher__name")}
+
+
 def _read_columns() -> QuerySet[Book]:
     """What the API's rows read: every column, the inline names and the publisher's two."""
-    return Book.objects.annotate(
-        publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name"), **names_inline()
-    )
+    return Book.objects.annotate(**publisher_columns(), **names_inline())
 
 
 def _compile(queryset: QuerySet[Book], alias: str) -> _Compiled:
@@ -115,8 +130,8 @@ def _compile(queryset: QuerySet[Book], alias: str) -> _Compiled:
 def _books(compiled: _Compiled, alias: str, sql: str, params: list[Any]) -> list[Book]:
     """Run ``sql`` (``compiled``'s, its parameters filled in) and build its books as the ORM
     would."""
-    connection = connections[alias]
-    with connection.cursor() as cursor:
+    database = connections[alias]
+    with database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     books = []
@@ -124,7 +139,7 @@ def _books(compiled: _Compiled, alias: str, sql: str, params: list[Any]) -> list
         row = list(found)
         for position, (converters, expression) in compiled.converters.items():
             for converter in converters:
-                row[position] = converter(row[position], expression, connection)
+                row[position] = converter(row[position], expression, database)
         book = Book.from_db(alias, compiled.names, [row[i] for i in compiled.fields])
         for name, position in compiled.annotations.items():
             setattr(book, name, row[position])
@@ -188,11 +203,11 @@ def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | N
             return None
     alias = books.db
     compiled = _page(alias, ordering)
+    before, marker, after = compiled.sql.partition(_PAGE_MARKER)
+    if not marker or compiled.params:
+        return None  # not the statement this expects: the ORM reads the page
     try:
         inner_sql, inner_params = books.values("pk")[start:stop].query.get_compiler(using=alias).as_sql()
     except EmptyResultSet:  # a filter no book can match (an unknown category): no page
         return []
-    before, marker, after = compiled.sql.partition(_PAGE_MARKER)
-    if not marker or compiled.params:
-        return None  # not the statement this expects: the ORM reads the page
     return _books(compiled, alias, f"{before}{inner_sql}{after}", list(inner_params))
