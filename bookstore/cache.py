@@ -3,7 +3,7 @@
 
 Three kinds of generation retire cached reads, each once the write's transaction commits:
 
-- the catalogue's (``catalog_version()``), in every cached read's key: any write to books,
+- the catalogue's (``VERSION_KEY``), recorded by every cached read: any write to books,
   authors, publishers or categories (a price, a title, a book withdrawn) replaces it, and every
   older entry stops being read at once. Readers never see a price older than the last
   committed write.
@@ -59,10 +59,6 @@ def _bump_on_commit(keys: Iterable[str]) -> None:
         cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
 
     transaction.on_commit(bump, robust=True)
-
-
-def catalog_version() -> str:
-    return _generation(VERSION_KEY)
 
 
 def catalog_version_bump() -> None:
