@@ -31,6 +31,7 @@ from django_redis.cache import RedisCache
 from redis.exceptions import NoScriptError, RedisError
 
 from bookstore.api.authentication import stale_key, token_user, token_user_confirm
+from bookstore.near_cache import NearCache
 from bookstore.replicas import catalogue_written
 
 logger = logging.getLogger("bookstore.cache")
@@ -46,6 +47,7 @@ def _generation(key: str, known: str | None = None) -> str:
         version = uuid.uuid4().hex
         if not cache.add(key, version, timeout=None):
             version = cache.get(key, version)
+        near_forget([key])
     return version
 
 
@@ -57,6 +59,7 @@ def _bump_on_commit(keys: Iterable[str]) -> None:
         # that has not replayed the write (bookstore/replicas.py).
         catalogue_written()
         cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+        invalidations_sent(keys)
 
     transaction.on_commit(bump, robust=True)
 
@@ -131,6 +134,7 @@ def books_changed(*, book_ids: Iterable[int], availability: bool = False) -> Non
         if availability:
             values[AVAILABILITY_KEY] = uuid.uuid4().hex
         cache.set_many(values, timeout=None)
+        invalidations_sent(values)
 
     transaction.on_commit(bump, robust=True)
 
@@ -342,7 +346,17 @@ def entry_fetch(
     read: dict[str, Any] | None = None
     try:
         redis = client.get_client(write=False)
-        if depends is not None:
+        known = None
+        if depends is not None and not more and (near := near_cache(redis)) is not None:
+            known = near.mget([keys[0].encode(), keys[1].encode(), *depends])
+        if known is not None:
+            # From this process's copy where Redis has not invalidated it (bookstore/near_cache.py):
+            # the entry and what it depends on; a miss reads what building needs then.
+            raw, extra, *values = known
+            missed = None
+            if raw is not None and _line_keys(raw) != depends:
+                depends = None
+        elif depends is not None:
             raw, extra, *rest = redis.mget([*keys, *more, *depends])
             if more:
                 read = {
@@ -366,6 +380,8 @@ def entry_fetch(
         return Fetched(None, [], None)
     extra = _decoded(client, extra) if also else None
     if raw is None:
+        if missed is None:
+            return Fetched(None, [], extra, None, read)
         found = {name: _decoded(client, v) for name, v in zip(wanted, missed, strict=True) if v is not None}
         return Fetched(None, [], extra, found, read)
     _remember(keys[0], _line_keys(raw))
@@ -386,6 +402,54 @@ def entry_fetch(
 # the entry read says it depends on is always checked against it.
 DEPENDS_MAX = 8192
 _depends: dict[str, tuple[bytes, ...]] = {}
+
+
+def near_cache(redis: Any) -> NearCache | None:
+    """The near cache of the Redis connection pool ``redis`` reads through, made at its first
+    use in the process (None: ``NEAR_CACHE_KEYS`` is 0)."""
+    if not settings.NEAR_CACHE_KEYS:
+        return None
+    pool = redis.connection_pool
+    near: NearCache | None = getattr(pool, "bookstore_near_cache", None)
+    if near is None:
+        near = NearCache(
+            # RESP2: Redis sends the invalidations as messages of a channel, which redis-py's
+            # parser hands over as they are (in RESP3 it keeps them for its own client cache).
+            lambda: pool.connection_class(**{**pool.connection_kwargs, "protocol": 2}),
+            max_keys=settings.NEAR_CACHE_KEYS,
+            retry_seconds=settings.NEAR_CACHE_RETRY_SECONDS,
+        )
+        pool.bookstore_near_cache = near
+    return near
+
+
+def near_forget(names: Iterable[str]) -> None:
+    """This process has just written these keys (unprefixed): its near cache forgets them at
+    once, without waiting for Redis's invalidation (bookstore/near_cache.py)."""
+    client = _redis()
+    near = (
+        getattr(client.get_client(write=False).connection_pool, "bookstore_near_cache", None)
+        if client
+        else None
+    )
+    if near is not None:
+        near.forget([client.make_key(name).encode() for name in names])
+
+
+def invalidations_sent(names: Iterable[str]) -> None:
+    """After writing keys a near cache may hold (a catalogue write's new generations): this
+    process forgets them (``near_forget``), and one more round trip to Redis makes sure Redis
+    has written their invalidations to every process's subscriber. Redis writes the replies
+    and messages of one turn of its loop before it reads the next command: once this ``PING``
+    is answered, a read that any process starts finds the invalidation on its socket, so the
+    customer this write answers next sees it wherever the request lands."""
+    near_forget(names)
+    client = _redis()
+    if client is not None and settings.NEAR_CACHE_KEYS:
+        try:
+            client.get_client(write=True).ping()
+        except RedisError:
+            logger.exception("Redis did not answer after a catalogue write")
 
 
 def _line_keys(raw: bytes) -> tuple[bytes, ...] | None:
@@ -424,6 +488,8 @@ def entry_store(key: str, names: list[str], entry: Entry, *, timeout: int) -> No
     except RedisError:
         logger.exception("Cache entry not kept: %s", key)
         return
+    finally:
+        near_forget([key])
     _remember(made_key, _line_keys(raw))
 
 

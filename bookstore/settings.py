@@ -481,6 +481,11 @@ FILE_UPLOAD_HANDLERS = [
 ]
 CATALOG_COVER_THUMBNAIL_WIDTHS = env.list("CATALOG_COVER_THUMBNAIL_WIDTHS", cast=int, default=[120, 300, 600])
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
+# Each process's copy of the keys the cached reads' hits depend on, kept current by Redis's
+# invalidations (bookstore/near_cache.py): at most this many keys (list pages' entries are about
+# 15 KB); 0 reads every hit from Redis. After a Redis error the copy is not used for this long.
+NEAR_CACHE_KEYS = env.int("NEAR_CACHE_KEYS", default=2048)
+NEAR_CACHE_RETRY_SECONDS = env.float("NEAR_CACHE_RETRY_SECONDS", default=1.0)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 # Development with FRONTEND_URL unset: links follow the server answering (bookstore/links.py).
 FRONTEND_URL_FROM_REQUEST = env.bool(

@@ -2,6 +2,7 @@
 container does, and stopping what was started whatever happens."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,6 +33,45 @@ def stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class OwnRedis:
+    """A Redis server of the test's own on a spare port, which it may stop and start again
+    (it keeps nothing on disk): the shared one is never touched."""
+
+    def __init__(self) -> None:
+        self.port = spare_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - fixed command
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
 
 
 def the_test_database_url() -> str:

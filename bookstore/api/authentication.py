@@ -64,6 +64,9 @@ def user_tokens_stale(*, user_id: int, staff_changed: bool = False) -> None:
         current = cache.ttl(stale_key(user_id)) if hasattr(cache, "ttl") else None
         if current is None or current < seconds:
             cache.set(stale_key(user_id), 1, timeout=seconds)
+            from bookstore.cache import invalidations_sent
+
+            invalidations_sent([stale_key(user_id)])
 
     transaction.on_commit(mark, robust=True)
 

@@ -3,57 +3,16 @@
 The test runs a Redis of its own on a spare port and stops it: the shared one is never touched.
 """
 
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
 
 from tests.factories import BookFactory
-from tests.servers import spare_port, stop
+from tests.servers import OwnRedis
 from tests.services import requires_redis
 
 pytestmark = [requires_redis, pytest.mark.django_db]
-
-
-class OwnRedis:
-    def __init__(self) -> None:
-        self.port = spare_port()
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - fixed command
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process)
-            self.process = None
 
 
 @pytest.fixture
