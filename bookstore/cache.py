@@ -18,8 +18,10 @@ Three kinds of generation retire cached reads, each once the write's transaction
 
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -71,10 +73,13 @@ def catalog_version_bump() -> None:
 SCOPE_KEY_PREFIX = "catalog:scope"
 
 
+_UNSAFE_IN_KEY = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _scope_key(scope: str) -> str:
     # A scope names a book by what the client asked (a slug may hold anything): one with a space
     # or a control character is hashed, as an entry's first line lists its keys by spaces.
-    if any(ord(c) <= 32 or c == "\x7f" for c in scope):
+    if _UNSAFE_IN_KEY.search(scope):
         return f"{SCOPE_KEY_PREFIX}:sha256:{hashlib.sha256(scope.encode()).hexdigest()}"
     return f"{SCOPE_KEY_PREFIX}:{scope}"
 
@@ -346,17 +351,11 @@ def entry_fetch(
     read: dict[str, Any] | None = None
     try:
         redis = client.get_client(write=False)
-        known = None
         if depends is not None and not more and (near := near_cache(redis)) is not None:
-            known = near.mget([keys[0].encode(), keys[1].encode(), *depends])
-        if known is not None:
-            # From this process's copy where Redis has not invalidated it (bookstore/near_cache.py):
-            # the entry and what it depends on; a miss reads what building needs then.
-            raw, extra, *values = known
-            missed = None
-            if raw is not None and _line_keys(raw) != depends:
-                depends = None
-        elif depends is not None:
+            held = _near_fetch(client, near, keys, depends, also=also)
+            if held is not None:
+                return held
+        if depends is not None:
             raw, extra, *rest = redis.mget([*keys, *more, *depends])
             if more:
                 read = {
@@ -380,8 +379,6 @@ def entry_fetch(
         return Fetched(None, [], None)
     extra = _decoded(client, extra) if also else None
     if raw is None:
-        if missed is None:
-            return Fetched(None, [], extra, None, read)
         found = {name: _decoded(client, v) for name, v in zip(wanted, missed, strict=True) if v is not None}
         return Fetched(None, [], extra, found, read)
     _remember(keys[0], _line_keys(raw))
@@ -395,6 +392,48 @@ def entry_fetch(
     current = [_decoded(client, v) for v in values[: len(versions)]]
     current += [int(v or 0) for v in values[len(versions) :]]
     return Fetched(entry, current, extra, None, read)
+
+
+class _Held(NamedTuple):
+    """An entry as a near cache keeps it: decoded once, with the keys its first line names."""
+
+    depends: tuple[bytes, ...] | None
+    entry: Entry | None  # None: not readable (logged when it was read)
+
+
+def _held(client: Any, raw: bytes) -> Any:
+    """What a near cache keeps of a value read from Redis: an entry decoded, with its line's
+    keys (``_Held``); any other value decoded as django-redis decodes it."""
+    if not raw.startswith(_FORMAT):
+        return client.decode(raw)
+    try:
+        entry = client.decode(raw[raw.find(b"\n") + 1 :])
+    except Exception:  # a value this code did not write
+        logger.exception("Cache entry not readable")
+        entry = None
+    return _Held(_line_keys(raw), entry)
+
+
+def _near_fetch(
+    client: Any, near: NearCache, keys: list[str], depends: tuple[bytes, ...], *, also: str | None
+) -> Fetched | None:
+    """``entry_fetch`` from this process's near cache (bookstore/near_cache.py): the entry
+    (``keys[0]``), the value at ``also`` (``keys[1]``) and the keys the entry's line named, each
+    as current as in Redis, already decoded. None: the near cache cannot be asked (Redis
+    failed), or the entry was rebuilt on other keys (the script reads it). A miss does not read
+    what building needs (``Fetched.found`` is None: ``cached_books`` reads it then)."""
+    known = near.mget([keys[0].encode(), keys[1].encode(), *depends], decode=partial(_held, client))
+    if known is None:
+        return None
+    held, extra, *values = known
+    extra = extra if also else None
+    if not isinstance(held, _Held) or held.entry is None:  # a miss, or another format
+        return Fetched(None, [], extra)
+    if held.depends != depends:
+        return None
+    versions = held.entry[0]
+    current = [*values[: len(versions)], *(int(v or 0) for v in values[len(versions) :])]
+    return Fetched(held.entry, current, extra)
 
 
 # Entries' keys → the keys their first line names, as last read by this process (at most

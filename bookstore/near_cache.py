@@ -73,11 +73,12 @@ class NearCache:
         # Round trips made by ``mget`` (reads of keys not held), for tests and benchmarks.
         self.round_trips = 0
 
-    def mget(self, keys: Sequence[bytes]) -> list[Any] | None:
-        """The raw values at ``keys`` (None for a missing key), as an ``MGET`` would answer
-        them now: from memory for the keys held, from Redis in one round trip for the others.
-        None when Redis cannot be asked this way (an error, or one a moment ago): the caller
-        reads as it would without a near cache."""
+    def mget(self, keys: Sequence[bytes], decode: Callable[[bytes], Any] = bytes) -> list[Any] | None:
+        """The values at ``keys`` (None for a missing key), as an ``MGET`` would answer them
+        now: from memory for the keys held, from Redis in one round trip for the others, and
+        kept as ``decode`` makes them from the bytes read (once per value read: callers of one
+        near cache decode alike). None when Redis cannot be asked this way (an error, or one a
+        moment ago): the caller reads as it would without a near cache."""
         with self._lock:
             if self._pid != os.getpid():  # a new process: nothing held, no connection of its own
                 self._forget(close=False)
@@ -92,7 +93,10 @@ class NearCache:
                 found = [values.get(key, _ABSENT) for key in keys]
                 missing = [key for key, value in zip(keys, found, strict=True) if value is _ABSENT]
                 if missing:
-                    read = dict(zip(missing, self._read(missing), strict=True))
+                    read = {
+                        key: None if value is None else decode(value)
+                        for key, value in zip(missing, self._read(missing), strict=True)
+                    }
                     self._keep(read)
                     found = [
                         read[key] if value is _ABSENT else value

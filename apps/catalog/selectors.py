@@ -4,6 +4,7 @@ import copy
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import django_filters
@@ -132,6 +133,12 @@ def book_id_get(*, key: str) -> int:
 def book_cache_scope(*, key: str) -> str:
     """The cache scope of the book ``key`` names, whichever of its keys it is: cached reads of
     one book put it in their key, and ``book_cache_scopes`` retires them all."""
+    return _cache_scope(key)
+
+
+@lru_cache(maxsize=4096)
+def _cache_scope(key: str) -> str:
+    # A function of the key alone (an ISBN parsed, an id, a slug), asked at every cached read.
     ((field, value),) = _book_lookup(key).items()
     return f"book:{field}:{value}"
 
