@@ -90,6 +90,10 @@ class NearCache:
                     self._open()
                 self._invalidate()
                 values = self._values
+                try:
+                    return [values[key] for key in keys]  # all held: the usual case
+                except KeyError:
+                    pass
                 found = [values.get(key, _ABSENT) for key in keys]
                 missing = [key for key, value in zip(keys, found, strict=True) if value is _ABSENT]
                 if missing:
