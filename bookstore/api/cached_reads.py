@@ -40,6 +40,7 @@ and asks its ``_early_hit``; the viewset's ``dispatch`` asks it only when the mi
 from functools import lru_cache
 from typing import Any
 
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
@@ -113,8 +114,12 @@ class CachedReadsMixin:
         header = authentication.get_header(request)  # type: ignore[arg-type]
         if header is None:
             # DRF's SessionAuthentication reads the session's user (and so marks the session
-            # read, which gives ``Vary: Cookie``): the same here.
+            # read, which gives ``Vary: Cookie``): the same here. A session nobody signed in to
+            # (no cookie, most often) is an anonymous reader: its user is not loaded to say so.
             user = getattr(request, "user", None)
+            session = getattr(request, "session", None)
+            if session is not None and SESSION_KEY not in session:
+                return user, None
             if user is not None and user.is_authenticated:
                 return None
             return user, None

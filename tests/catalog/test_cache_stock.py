@@ -272,3 +272,17 @@ def test_a_book_page_stays_cached_when_another_book_sells(
     page = client.get(f"/books/{catalogue['dune'].slug}/")
     assert page.wsgi_request.catalog_cache == "MISS"
     assert page.context["book"].stock == 2
+
+
+def test_staff_signed_in_by_session_are_not_served_the_shared_entries(
+    api_client, staff_user, catalogue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.book_set_active(book_ids=[catalogue["salmon"].pk], active=False)
+    assert api_client.get(BOOKS)["X-Cache"] == "MISS"
+    assert api_client.get(BOOKS)["X-Cache"] == "HIT"
+    staff = APIClient()
+    staff.force_login(staff_user)  # the session's user, as the admin's pages sign staff in
+    answer = staff.get(BOOKS)
+    assert "X-Cache" not in answer
+    assert "The Salmon of Doubt" in [b["title"] for b in answer.json()["results"]]
