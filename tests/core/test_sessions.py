@@ -2,6 +2,7 @@
 asking the database first, still never given twice."""
 
 import pytest
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -29,7 +30,7 @@ def test_a_key_already_taken_is_drawn_again(monkeypatch):
     taken["who"] = "first"
     taken.save()
     keys = iter([taken.session_key, "k" * 32])
-    monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
+    monkeypatch.setattr(sessions, "new_session_key", lambda: next(keys))
     store = SessionStore()
     store["who"] = "second"
     store.save()
@@ -72,7 +73,7 @@ def test_a_taken_key_inside_a_transaction_leaves_the_transaction_usable(monkeypa
     taken = SessionStore()
     taken.save()
     keys = iter([taken.session_key, "m" * 32])
-    monkeypatch.setattr(sessions, "get_random_string", lambda *args: next(keys))
+    monkeypatch.setattr(sessions, "new_session_key", lambda: next(keys))
     with transaction.atomic():
         store = SessionStore()
         store["who"] = "second"
@@ -91,3 +92,11 @@ def test_an_existing_session_is_updated_in_place():
     assert Session.objects.count() == 1
     again._cache.delete(again.cache_key)
     assert SessionStore(store.session_key)["who"] == "changed"
+
+
+def test_a_new_key_is_32_characters_of_djangos_alphabet_and_never_the_same():
+    keys = {sessions.new_session_key() for _ in range(2000)}
+    assert len(keys) == 2000
+    assert all(len(key) == 32 and set(key) <= set(VALID_KEY_CHARS) for key in keys)
+    # Every character of the alphabet turns up at the first and at the last place.
+    assert {key[0] for key in keys} == {key[-1] for key in keys} == set(VALID_KEY_CHARS)
