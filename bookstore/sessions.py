@@ -14,7 +14,8 @@ what a new session paid for nothing.
 - The new row is one INSERT, in no transaction of its own when none is open: a single
   statement commits alone, and Django's ``atomic`` around it cost a BEGIN and a COMMIT of their
   own (two round trips). Inside a transaction it still takes a savepoint, so a taken key
-  leaves the caller's transaction usable.
+  leaves the caller's transaction usable. PostgreSQL prepares it once per connection
+  (``bookstore.db.prepared_cursor``).
 """
 
 import logging
@@ -23,6 +24,8 @@ import secrets
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbSessionStore
 from django.db import IntegrityError, connections, router, transaction
+
+from bookstore.db import prepared_cursor
 
 logger = logging.getLogger("django.contrib.sessions")
 
@@ -83,10 +86,10 @@ class SessionStore(CachedDbSessionStore):
         params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values, strict=True)]
         try:
             if connection.in_atomic_block or not connection.get_autocommit():
-                with transaction.atomic(using=using), connection.cursor() as cursor:
+                with transaction.atomic(using=using), prepared_cursor(using) as cursor:
                     cursor.execute(sql, params)
             else:
-                with connection.cursor() as cursor:
+                with prepared_cursor(using) as cursor:
                     cursor.execute(sql, params)
         except IntegrityError as error:
             raise CreateError from error

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.models import Book
+from bookstore.db import prepared_cursor
 
 from .cache import cart_cache_invalidate, owner_key
 from .exceptions import BookUnavailable, CartLineNotFound, CartNotFound, InsufficientStock, QuantityOutOfRange
@@ -139,8 +140,9 @@ _FIRST_LINE_BOOK_FIELDS = [
 def _first_line_sql(alias: str) -> str:
     """The new cart and its line as one PostgreSQL statement: the book read, and both rows
     inserted only when ``_check_stock`` would let the line be (a data-modifying CTE commits
-    alone, with no BEGIN and COMMIT around it); answers the book's row, with the new line's
-    cart and id when they were written, or no row without the book."""
+    alone, with no BEGIN and COMMIT around it; prepared once per connection,
+    ``bookstore.db.prepared_cursor``); answers the book's row, with the new line's cart and id
+    when they were written, or no row without the book."""
     quote = connections[alias].ops.quote_name
 
     def column(model: type[Model], name: str) -> str:
@@ -175,7 +177,7 @@ def _first_line(alias: str, *, token: str, book_id: int, quantity: int) -> CartL
     instances the ORM would have made of what it wrote (the line, its cart and its book)."""
     now = timezone.now()
     params: dict[str, Any] = {"book": book_id, "quantity": quantity, "now": now, "token": token}
-    with connections[alias].cursor() as cursor:
+    with prepared_cursor(alias) as cursor:
         cursor.execute(_first_line_sql(alias), params)
         row = cursor.fetchone()
     if row is None:
