@@ -422,14 +422,17 @@ def test_a_first_anonymous_add_runs_two_queries(book):
         ({"price": None}, 1, "book", "book_unavailable"),
         ({"stock": 0}, 1, "quantity", "insufficient_stock"),
         (None, 1, "book", "book_unavailable"),
+        ("beyond_bigint", 1, "book", "book_unavailable"),
     ],
-    ids=["more_than_stock", "inactive", "not_priced", "out_of_stock", "unknown"],
+    ids=["more_than_stock", "inactive", "not_priced", "out_of_stock", "unknown", "beyond_bigint"],
 )
 def test_a_first_anonymous_add_refused_leaves_no_cart_behind(
     api_client, book, book_fields, quantity, field, code
 ):
     if book_fields is None:
         book_id = book.pk + 1000
+    elif book_fields == "beyond_bigint":
+        book_id = 2**70
     else:
         Book.objects.filter(pk=book.pk).update(**book_fields)
         book_id = book.pk
