@@ -4,6 +4,7 @@ statement PostgreSQL prepares once a connection has run it a few times."""
 import pytest
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookstore.db import prepared_cursor
@@ -33,7 +34,8 @@ def test_its_statements_are_captured_and_answered_like_any_other():
 def test_its_errors_are_djangos():
     with pytest.raises(IntegrityError), prepared_cursor() as cursor:
         cursor.execute(
-            "INSERT INTO django_session (session_key, session_data, expire_date) VALUES (NULL, '', now())"
+            "INSERT INTO django_session (session_key, session_data, expire_date) VALUES (NULL, '', %s)",
+            [timezone.now()],
         )
 
 
