@@ -139,9 +139,15 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresq
 # the request is answered 503 (bookstore.api.exceptions, bookstore.middleware).
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
 DB_STATEMENT_TIMEOUT = env.int("DB_STATEMENT_TIMEOUT", default=20)
+# The few statements run through bookstore.db.prepared_cursor (a first cart line, a new
+# session's row) are prepared by PostgreSQL once a connection has run them this many times
+# (psycopg's prepare_threshold); empty: never (behind PgBouncer before 1.21).
+DB_PREPARE_THRESHOLD = env.str("DB_PREPARE_THRESHOLD", default="5")
 if USING_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        connect_timeout=DB_CONNECT_TIMEOUT, options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}"
+        connect_timeout=DB_CONNECT_TIMEOUT,
+        options=f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000}",
+        prepare_threshold=int(DB_PREPARE_THRESHOLD) if DB_PREPARE_THRESHOLD else None,
     )
 
 # Read replicas (bookstore/replicas.py): the catalogue's anonymous reads go to one of them, the

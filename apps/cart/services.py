@@ -12,15 +12,17 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connections, router, transaction
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.models import Book
+from bookstore.db import prepared_cursor
 
 from .cache import cart_cache_invalidate, owner_key
 from .exceptions import BookUnavailable, CartLineNotFound, CartNotFound, InsufficientStock, QuantityOutOfRange
@@ -101,22 +103,102 @@ def cart_create_anonymous_with_item(*, book_id: int, quantity: int) -> Cart:
     token before this one answers, and nothing is cached for it yet. For the same reason the
     cart comes back with its line, and the line's book as read to check it, in memory
     (``cart.lines.all()`` runs no query): nothing else can have changed the cart's lines.
-    The book is read before the transaction, so a book that cannot be added writes nothing.
+    On PostgreSQL the book's read, the cart and the line are one statement (``_first_line``);
+    elsewhere the book is read before a transaction writing the two rows.
     """
     _check_quantity(quantity)
-    # A new cart has no line yet: the book alone (cart_item_add's query also looks for its line).
-    book = Book.objects.filter(pk=book_id).first()
-    if book is None:
-        raise BookUnavailable("book", f"No book with id {book_id}.")
-    price = _check_stock(book, quantity)
-    with transaction.atomic():
-        cart = cart_create_anonymous()
-        line = CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=price)
-    lines = cart.lines.all()
+    token = secrets.token_urlsafe(32)
+    alias = router.db_for_write(Cart)
+    if connections[alias].vendor == "postgresql":
+        line = _first_line(alias, token=token, book_id=book_id, quantity=quantity)
+    else:
+        # A new cart has no line yet: the book alone (cart_item_add's query also looks for its line).
+        book = Book.objects.filter(pk=book_id).first()
+        if book is None:
+            raise BookUnavailable("book", f"No book with id {book_id}.")
+        price = _check_stock(book, quantity)
+        with transaction.atomic():
+            cart = Cart.objects.create(token=token)
+            line = CartLine.objects.create(cart=cart, book=book, quantity=quantity, price_when_added=price)
+    lines = line.cart.lines.all()
     # What a prefetch leaves (django.db.models.query.prefetch_one_level), from what was written.
     lines._result_cache, lines._prefetch_done = [line], True  # type: ignore[attr-defined]
-    cart._prefetched_objects_cache = {"lines": lines}  # type: ignore[attr-defined]
-    return cart
+    line.cart._prefetched_objects_cache = {"lines": lines}  # type: ignore[attr-defined]
+    return line.cart
+
+
+# What the first line's statement reads of the book: what _check_stock and the cart's summary
+# use, in the model's column order (Model.from_db takes the values in that order).
+_FIRST_LINE_BOOK_FIELDS = [
+    f
+    for f in Book._meta.concrete_fields
+    if f.attname in {"id", "title", "slug", "isbn13", "price", "stock", "is_active"}
+]
+
+
+@cache
+def _first_line_sql(alias: str) -> str:
+    """The new cart and its line as one PostgreSQL statement: the book read, and both rows
+    inserted only when ``_check_stock`` would let the line be (a data-modifying CTE commits
+    alone, with no BEGIN and COMMIT around it; prepared once per connection,
+    ``bookstore.db.prepared_cursor``); answers the book's row, with the new line's cart and id
+    when they were written, or no row without the book."""
+    quote = connections[alias].ops.quote_name
+
+    def column(model: type[Model], name: str) -> str:
+        return quote(next(str(f.column) for f in model._meta.concrete_fields if f.name == name))
+
+    books = ", ".join(quote(str(f.column)) for f in _FIRST_LINE_BOOK_FIELDS)
+    book_id, cart_id = column(Book, "id"), column(Cart, "id")
+    # The rule of _check_stock (on sale, priced, enough copies; the line's maximum is checked
+    # before), in SQL: a row it refuses writes nothing, and _check_stock then says why.
+    sellable = (
+        f"b.{column(Book, 'is_active')} AND b.{column(Book, 'price')} IS NOT NULL "
+        f"AND b.{column(Book, 'stock')} >= %(quantity)s"
+    )
+    cart_columns = ", ".join(column(Cart, name) for name in ("created_at", "updated_at", "token"))
+    line_columns = ", ".join(
+        column(CartLine, name)
+        for name in ("created_at", "updated_at", "cart", "book", "quantity", "price_when_added")
+    )
+    return (
+        f"WITH b AS (SELECT {books} FROM {quote(Book._meta.db_table)} WHERE {book_id} = %(book)s), "  # noqa: S608
+        f"c AS (INSERT INTO {quote(Cart._meta.db_table)} ({cart_columns}) "
+        f"SELECT %(now)s, %(now)s, %(token)s FROM b WHERE {sellable} RETURNING {cart_id}), "
+        f"l AS (INSERT INTO {quote(CartLine._meta.db_table)} ({line_columns}) "
+        f"SELECT %(now)s, %(now)s, c.{cart_id}, b.{book_id}, %(quantity)s, b.{column(Book, 'price')} "
+        f"FROM c CROSS JOIN b RETURNING {column(CartLine, 'id')}, {column(CartLine, 'cart')}) "
+        f"SELECT b.*, l.* FROM b LEFT JOIN l ON TRUE"
+    )
+
+
+def _first_line(alias: str, *, token: str, book_id: int, quantity: int) -> CartLine:
+    """``cart_create_anonymous_with_item``'s write on PostgreSQL: one statement, then the
+    instances the ORM would have made of what it wrote (the line, its cart and its book)."""
+    now = timezone.now()
+    params: dict[str, Any] = {"book": book_id, "quantity": quantity, "now": now, "token": token}
+    with prepared_cursor(alias) as cursor:
+        cursor.execute(_first_line_sql(alias), params)
+        row = cursor.fetchone()
+    if row is None:
+        raise BookUnavailable("book", f"No book with id {book_id}.")
+    width = len(_FIRST_LINE_BOOK_FIELDS)
+    book = Book.from_db(alias, [f.attname for f in _FIRST_LINE_BOOK_FIELDS], row[:width])
+    line_id, cart_id = row[width:]
+    price = _check_stock(book, quantity)
+    if line_id is None:
+        # _check_stock let the line be and the statement did not: the two rules differ.
+        raise RuntimeError(f"the first line's statement refused book {book_id}, which _check_stock accepts")
+    cart = Cart.from_db(
+        alias, ["id", "created_at", "updated_at", "user_id", "token"], [cart_id, now, now, None, token]
+    )
+    line = CartLine.from_db(
+        alias,
+        ["id", "created_at", "updated_at", "cart_id", "book_id", "quantity", "price_when_added"],
+        [line_id, now, now, cart_id, book.pk, quantity, price],
+    )
+    line.cart, line.book = cart, book
+    return line
 
 
 def _line_add(cart: Cart, book_id: int, quantity: int) -> None:

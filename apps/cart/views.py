@@ -28,7 +28,13 @@ from .selectors import (
     cart_summary_for_user,
     cart_summary_reload,
 )
-from .serializers import CartItemAddInputSerializer, CartItemUpdateInputSerializer, CartSerializer
+from .serializers import (
+    CartItemAddInputSerializer,
+    CartItemUpdateInputSerializer,
+    CartSerializer,
+    cart_data,
+    item_add_input,
+)
 from .services import (
     cart_clear,
     cart_create_anonymous,
@@ -84,7 +90,7 @@ class CartViewSet(viewsets.ViewSet):
 
     def _answer(self, summary: CartSummary, status_code: int = status.HTTP_200_OK) -> Response:
         headers = {CART_HEADER: summary.token} if summary.token else None
-        return Response(CartSerializer(summary).data, status=status_code, headers=headers)
+        return Response(cart_data(summary), status=status_code, headers=headers)
 
     @extend_schema(
         operation_id="cart_retrieve",
@@ -131,7 +137,7 @@ class CartViewSet(viewsets.ViewSet):
         },
     )
     def item_add(self, request: Request) -> Response:
-        data = _valid(CartItemAddInputSerializer, request)
+        data = item_add_input(request.data)
         book_id, quantity = data["book"], data["quantity"]
         cart = (
             cart_get_or_create_for_user(user=request.user)

@@ -1,15 +1,12 @@
-import decimal
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import orjson
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from apps.categories.models import Category
+from bookstore.api.serializers import decimal_text
 
 from .isbn import InvalidIsbn, isbn_normalize
 from .languages import ISO_639_1
@@ -99,33 +96,8 @@ class BookDetailOutputSerializer(BookOutputSerializer):
 # is the same to the byte (tests/catalog/test_serializers.py compares them).
 
 
-def _decimal_text(field: serializers.DecimalField) -> Callable[[Decimal], str]:
-    """``field.to_representation`` for a decimal, its quantum and context made once (DRF makes
-    them at every value: 48 values in a page of books). The same text, for a field with DRF's
-    defaults (a string, not normalized nor localized); any other field keeps its own method."""
-    if (
-        field.decimal_places is None
-        or field.normalize_output
-        or field.localize
-        or not getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
-    ):
-        return field.to_representation
-    quantum = Decimal(".1") ** field.decimal_places
-    context = decimal.getcontext().copy()
-    if field.max_digits is not None:
-        context.prec = field.max_digits
-    rounding = field.rounding
-
-    def text(value: Decimal) -> str:
-        if not isinstance(value, Decimal):  # as DRF reads a number given otherwise
-            value = Decimal(str(value).strip())
-        return f"{value.quantize(quantum, rounding=rounding, context=context):f}"
-
-    return text
-
-
-_PRICE = _decimal_text(BookOutputSerializer._declared_fields["price"])
-_RATING = _decimal_text(BookOutputSerializer._declared_fields["rating_average"])
+_PRICE = decimal_text(BookOutputSerializer._declared_fields["price"])
+_RATING = decimal_text(BookOutputSerializer._declared_fields["rating_average"])
 _DATETIME = BookDetailOutputSerializer._declared_fields["created_at"]
 
 
@@ -227,7 +199,7 @@ class FacetsSerializer(serializers.Serializer):
     price_bands = FacetPriceBandSerializer(many=True)
 
 
-_BAND_BOUND = _decimal_text(FacetPriceBandSerializer._declared_fields["min"])
+_BAND_BOUND = decimal_text(FacetPriceBandSerializer._declared_fields["min"])
 
 
 def facets_data(facets: dict) -> dict:

@@ -13,12 +13,12 @@ from apps.catalog.serializers import (
     BookDetailOutputSerializer,
     BookOutputSerializer,
     FacetsSerializer,
-    _decimal_text,
     book_data,
     book_detail_data,
     facets_data,
 )
 from bookstore.api.renderers import OrjsonRenderer
+from bookstore.api.serializers import decimal_text
 from tests.factories import BookFactory
 
 
@@ -101,7 +101,7 @@ def test_a_book_read_by_its_key_hides_an_inactive_book_but_from_staff(catalogue)
 @pytest.mark.parametrize("field", ["price", "rating_average"])
 def test_decimals_are_written_as_drf_writes_them(field):
     declared = BookOutputSerializer._declared_fields[field]
-    text = _decimal_text(declared)
+    text = decimal_text(declared)
     for value in ["4.5", "9.999", "0", "2.675", "2.665", "-1.005", "0.001", "4.995", "12.3456789", 3.14159]:
         number = Decimal(value) if isinstance(value, str) else value
         try:

@@ -97,3 +97,18 @@ def test_replica_urls_become_replica_aliases_mirrored_in_tests_and_routed():
         "['default', 'replica1', 'replica2'] ['bookstore.replicas.ReplicaRouter'] "
         "[(5433, 'default'), (5434, 'default')]"
     )
+
+
+def test_the_prepare_threshold_comes_from_the_environment_and_empty_prepares_nothing():
+    show = (
+        "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS']['prepare_threshold'])"
+    )
+    url = "postgres://u@primary:5432/shop"
+    default = manage("shell", "--no-imports", "-c", show, env=clean_env(DATABASE_URL=url))
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip() == "5"
+    off = manage(
+        "shell", "--no-imports", "-c", show, env=clean_env(DATABASE_URL=url, DB_PREPARE_THRESHOLD="")
+    )
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.strip() == "None"
