@@ -351,7 +351,7 @@ def entry_fetch(
     read: dict[str, Any] | None = None
     try:
         redis = client.get_client(write=False)
-        if depends is not None and not more and (near := near_cache(redis)) is not None:
+        if not more and (near := near_cache(redis)) is not None:
             held = _near_fetch(client, near, keys, depends, also=also)
             if held is not None:
                 return held
@@ -415,14 +415,27 @@ def _held(client: Any, raw: bytes) -> Any:
 
 
 def _near_fetch(
-    client: Any, near: NearCache, keys: list[str], depends: tuple[bytes, ...], *, also: str | None
+    client: Any, near: NearCache, keys: list[str], depends: tuple[bytes, ...] | None, *, also: str | None
 ) -> Fetched | None:
     """``entry_fetch`` from this process's near cache (bookstore/near_cache.py): the entry
-    (``keys[0]``), the value at ``also`` (``keys[1]``) and the keys the entry's line named, each
-    as current as in Redis, already decoded. None: the near cache cannot be asked (Redis
-    failed), or the entry was rebuilt on other keys (the script reads it). A miss does not read
-    what building needs (``Fetched.found`` is None: ``cached_books`` reads it then)."""
-    known = near.mget([keys[0].encode(), keys[1].encode(), *depends], decode=partial(_held, client))
+    (``keys[0]``), the value at ``also`` (``keys[1]``) and the keys the entry's line names
+    (``depends``, as this process last read it; None: not read yet, so the entry is read first,
+    then those keys), each as current as in Redis, already decoded. None: the near cache cannot
+    be asked (Redis failed), or the entry was rebuilt on other keys (the script reads it). A
+    miss does not read what building needs (``Fetched.found`` is None: ``cached_books`` reads
+    it then)."""
+    decode = partial(_held, client)
+    head = [keys[0].encode(), keys[1].encode()]
+    if depends is None:
+        first = near.mget(head, decode=decode)
+        if first is None:
+            return None
+        held, extra = first
+        if not isinstance(held, _Held) or held.entry is None or held.depends is None:
+            return Fetched(None, [], extra if also else None)
+        depends = held.depends
+        _remember(keys[0], depends)
+    known = near.mget([*head, *depends], decode=decode)
     if known is None:
         return None
     held, extra, *values = known

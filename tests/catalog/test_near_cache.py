@@ -109,6 +109,22 @@ def test_a_hit_this_process_has_read_asks_redis_nothing(
     assert (near.round_trips, redis_commands, len(queries)) == (trips, [], 0)
 
 
+def test_a_process_that_has_not_read_an_entry_reads_it_then_what_it_depends_on(
+    api_client, catalogue, near, unthrottled, redis_commands
+):
+    assert api_client.get(BOOKS)["X-Cache"] == "MISS"
+    # Another worker: it has read nothing yet.
+    cache_module._depends.clear()
+    near.clear()
+    trips = near.round_trips
+    redis_commands.clear()
+    assert api_client.get(BOOKS)["X-Cache"] == "HIT"
+    # The entry (its first line names what it depends on), then those keys: no script.
+    assert (near.round_trips - trips, redis_commands) == (2, [])
+    assert api_client.get(BOOKS)["X-Cache"] == "HIT"
+    assert near.round_trips - trips == 2
+
+
 def test_with_a_throttle_the_hit_reads_redis_as_before(api_client, catalogue, near, redis_commands):
     assert api_client.get(BOOKS)["X-Cache"] == "MISS"
     assert api_client.get(BOOKS)["X-Cache"] == "HIT"
