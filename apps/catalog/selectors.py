@@ -41,7 +41,7 @@ from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNo
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 from .search.query import SearchResult, search
-from .statements import book_read, names_inline, page_read, publisher_columns
+from .statements import SearchRank, book_read, names_inline, page_read, publisher_columns
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -156,20 +156,24 @@ def _ids_filter(ids: list[int]) -> Q:
     return Q(pk__in=ids)
 
 
-def _ids_position(ids: list[int]) -> Func | Case:
-    """The position of a book in the ranked ``ids`` (those not in it last)."""
+def _ids_position(ids: list[int], *, alone: bool) -> SearchRank:
+    """The position of a book in the ranked ``ids`` (those not in it last), keeping the ids
+    (``statements.page_read`` reads a page in their order without this expression; ``alone``:
+    see ``SearchRank``)."""
     if connection.vendor == "postgresql":
-        return Func(
+        position: Func | Case = Func(
             Cast(Value(_array_literal(ids)), output_field=ArrayField(BigIntegerField())),
             F("pk"),
             function="array_position",
             output_field=IntegerField(),
         )
-    return Case(
-        *(When(pk=book_id, then=Value(position)) for position, book_id in enumerate(ids)),
-        default=Value(len(ids)),
-        output_field=IntegerField(),
-    )
+    else:
+        position = Case(
+            *(When(pk=book_id, then=Value(position)) for position, book_id in enumerate(ids)),
+            default=Value(len(ids)),
+            output_field=IntegerField(),
+        )
+    return SearchRank(position, ids=ids, alone=alone)
 
 
 # A constant rank, cast: as a bare literal, ``ORDER BY 0`` in book_page's subquery would be read
@@ -178,26 +182,22 @@ _NO_RANK = Cast(Value(0), output_field=IntegerField())
 
 
 def _search(
-    queryset: QuerySet[Book], text: str, *, include_inactive: bool
+    queryset: QuerySet[Book], text: str, *, include_inactive: bool, alone: bool
 ) -> tuple[QuerySet[Book], SearchResult]:
     """The books of ``queryset`` the word index finds for ``text`` (``catalog.search``), with
-    their place in its ranking (``search_rank``). An ISBN in any form names that book alone,
-    and it comes first whatever the ordering asked (``isbn_match``)."""
+    their place in its ranking (``search_rank``; ``alone``: no other filter applies). An ISBN
+    in any form names that book alone (whatever the ordering asked, it is the only one)."""
     result = search(text, include_inactive=include_inactive)
     if result.isbn is not None:
-        matches = Q(isbn13=result.isbn)
-        queryset = queryset.filter(matches).annotate(search_rank=_NO_RANK)
+        queryset = queryset.filter(isbn13=result.isbn).annotate(search_rank=_NO_RANK)
     elif result.ids:
-        matches = Q(pk__in=[])
-        queryset = queryset.filter(_ids_filter(result.ids)).annotate(search_rank=_ids_position(result.ids))
+        queryset = queryset.filter(_ids_filter(result.ids)).annotate(
+            search_rank=_ids_position(result.ids, alone=alone)
+        )
     else:
         # Nothing found: a condition that compiles (an empty IN would not, in the facets' SQL).
-        matches = Q(pk__in=[])
         queryset = queryset.filter(pk__lt=0).annotate(search_rank=_NO_RANK)
-    isbn_match = Q(isbn13=result.isbn) if result.isbn else matches
-    return queryset.annotate(
-        isbn_match=Case(When(isbn_match, then=Value(1)), default=Value(0), output_field=IntegerField())
-    ), result
+    return queryset, result
 
 
 class _CopiedShallow(dict):
@@ -281,7 +281,15 @@ class BookFilter(django_filters.FilterSet):
     def filter_search(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         if not value.strip():
             return queryset
-        queryset, self.search_result = _search(queryset, value, include_inactive=self.include_inactive)
+        # The list's books are exactly the search's when no other filter chooses among them.
+        alone = all(
+            self.form.cleaned_data.get(other) in (None, "")
+            for other in self.filters
+            if other not in {"q", "ordering"}
+        )
+        queryset, self.search_result = _search(
+            queryset, value, include_inactive=self.include_inactive, alone=alone
+        )
         return queryset
 
     def filter_ordering(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
@@ -294,11 +302,9 @@ class BookFilter(django_filters.FilterSet):
         searching = bool((self.form.cleaned_data.get("q") or "").strip())
         if ordering:
             order: tuple[Any, ...] = ORDERINGS[ordering]
-            return (
-                queryset.order_by(F("isbn_match").desc(), *order) if searching else queryset.order_by(*order)
-            )
+            return queryset.order_by(*order)
         if searching:
-            return queryset.order_by(F("isbn_match").desc(), F("search_rank").asc(), "id")
+            return queryset.order_by(F("search_rank").asc(), "id")
         return queryset.order_by("title", "id")
 
 
@@ -313,8 +319,9 @@ def book_page(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | Q
     The filters and ordering stay on the outer query, so the page comes in the same order. The
     publisher comes as two columns (``publisher_slug``, ``publisher_name``: building a related
     instance for each row was a tenth of a page's Python). Ordered by the books' own columns
-    (not a search's rank), the page is read by ``statements.page_read``: the same rows, its
-    outer statement compiled once per ordering (it needs no filter: the subquery has them)."""
+    or by a search's rank, the page is read by ``statements.page_read``: the same rows, its
+    outer statement compiled once per ordering (it needs no filter: the subquery has them); a
+    search's page is chosen from its ranked ids in their order, not sorted by its rank."""
     page = page_read(books, start=start, stop=stop)
     if page is not None:
         return page
