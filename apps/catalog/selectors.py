@@ -402,10 +402,11 @@ def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dic
         hits_sql, hits_params = hits.query.sql_with_params()
     band_sql, band_params = _price_band_sql("h.facet_price")
     filed = Book.categories.through._meta.db_table
+    # In no order (an ordered aggregate would sort every link): each set is sorted here.
     if database.vendor == "postgresql":
-        linked = "string_agg(bc.category_id::text, ',' ORDER BY bc.category_id)"
+        linked = "string_agg(bc.category_id::text, ',')"
     else:
-        linked = "group_concat(bc.category_id)"  # in no set order: sorted here
+        linked = "group_concat(bc.category_id)"
     # Typed: two untyped NULLs would make PostgreSQL's union of the first branches text.
     no_id = "CAST(NULL AS INTEGER)"
     sql = (
