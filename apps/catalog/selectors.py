@@ -2,6 +2,7 @@
 
 import copy
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -30,8 +31,8 @@ from django.db.models.functions import Cast
 
 from apps.categories.models import Category
 from apps.categories.selectors import (
-    category_facets_from_pairs,
     category_facets_from_rows,
+    category_facets_from_sets,
     category_facets_sql,
     category_rows_sql,
     category_subtree_filter,
@@ -42,7 +43,7 @@ from .exceptions import AuthorNotFound, BookNotFound, InvalidFilter, PublisherNo
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 from .search.query import SearchResult, search
-from .statements import book_read, names_inline, page_read, publisher_columns
+from .statements import SearchRank, book_read, hit_rows_sql, names_inline, page_read, publisher_columns
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -163,20 +164,24 @@ def _ids_filter(ids: list[int]) -> Q:
     return Q(pk__in=ids)
 
 
-def _ids_position(ids: list[int]) -> Func | Case:
-    """The position of a book in the ranked ``ids`` (those not in it last)."""
+def _ids_position(ids: list[int], *, alone: bool) -> SearchRank:
+    """The position of a book in the ranked ``ids`` (those not in it last), keeping the ids
+    (``statements.page_read`` reads a page in their order without this expression; ``alone``:
+    see ``SearchRank``)."""
     if connection.vendor == "postgresql":
-        return Func(
+        position: Func | Case = Func(
             Cast(Value(_array_literal(ids)), output_field=ArrayField(BigIntegerField())),
             F("pk"),
             function="array_position",
             output_field=IntegerField(),
         )
-    return Case(
-        *(When(pk=book_id, then=Value(position)) for position, book_id in enumerate(ids)),
-        default=Value(len(ids)),
-        output_field=IntegerField(),
-    )
+    else:
+        position = Case(
+            *(When(pk=book_id, then=Value(position)) for position, book_id in enumerate(ids)),
+            default=Value(len(ids)),
+            output_field=IntegerField(),
+        )
+    return SearchRank(position, ids=ids, alone=alone)
 
 
 # A constant rank, cast: as a bare literal, ``ORDER BY 0`` in book_page's subquery would be read
@@ -185,26 +190,22 @@ _NO_RANK = Cast(Value(0), output_field=IntegerField())
 
 
 def _search(
-    queryset: QuerySet[Book], text: str, *, include_inactive: bool
+    queryset: QuerySet[Book], text: str, *, include_inactive: bool, alone: bool
 ) -> tuple[QuerySet[Book], SearchResult]:
     """The books of ``queryset`` the word index finds for ``text`` (``catalog.search``), with
-    their place in its ranking (``search_rank``). An ISBN in any form names that book alone,
-    and it comes first whatever the ordering asked (``isbn_match``)."""
+    their place in its ranking (``search_rank``; ``alone``: no other filter applies). An ISBN
+    in any form names that book alone (whatever the ordering asked, it is the only one)."""
     result = search(text, include_inactive=include_inactive)
     if result.isbn is not None:
-        matches = Q(isbn13=result.isbn)
-        queryset = queryset.filter(matches).annotate(search_rank=_NO_RANK)
+        queryset = queryset.filter(isbn13=result.isbn).annotate(search_rank=_NO_RANK)
     elif result.ids:
-        matches = Q(pk__in=[])
-        queryset = queryset.filter(_ids_filter(result.ids)).annotate(search_rank=_ids_position(result.ids))
+        queryset = queryset.filter(_ids_filter(result.ids)).annotate(
+            search_rank=_ids_position(result.ids, alone=alone)
+        )
     else:
         # Nothing found: a condition that compiles (an empty IN would not, in the facets' SQL).
-        matches = Q(pk__in=[])
         queryset = queryset.filter(pk__lt=0).annotate(search_rank=_NO_RANK)
-    isbn_match = Q(isbn13=result.isbn) if result.isbn else matches
-    return queryset.annotate(
-        isbn_match=Case(When(isbn_match, then=Value(1)), default=Value(0), output_field=IntegerField())
-    ), result
+    return queryset, result
 
 
 class _CopiedShallow(dict):
@@ -288,7 +289,15 @@ class BookFilter(django_filters.FilterSet):
     def filter_search(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
         if not value.strip():
             return queryset
-        queryset, self.search_result = _search(queryset, value, include_inactive=self.include_inactive)
+        # The list's books are exactly the search's when no other filter chooses among them.
+        alone = all(
+            self.form.cleaned_data.get(other) in (None, "")
+            for other in self.filters
+            if other not in {"q", "ordering"}
+        )
+        queryset, self.search_result = _search(
+            queryset, value, include_inactive=self.include_inactive, alone=alone
+        )
         return queryset
 
     def filter_ordering(self, queryset: QuerySet[Book], name: str, value: str) -> QuerySet[Book]:
@@ -301,11 +310,9 @@ class BookFilter(django_filters.FilterSet):
         searching = bool((self.form.cleaned_data.get("q") or "").strip())
         if ordering:
             order: tuple[Any, ...] = ORDERINGS[ordering]
-            return (
-                queryset.order_by(F("isbn_match").desc(), *order) if searching else queryset.order_by(*order)
-            )
+            return queryset.order_by(*order)
         if searching:
-            return queryset.order_by(F("isbn_match").desc(), F("search_rank").asc(), "id")
+            return queryset.order_by(F("search_rank").asc(), "id")
         return queryset.order_by("title", "id")
 
 
@@ -320,8 +327,9 @@ def book_page(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | Q
     The filters and ordering stay on the outer query, so the page comes in the same order. The
     publisher comes as two columns (``publisher_slug``, ``publisher_name``: building a related
     instance for each row was a tenth of a page's Python). Ordered by the books' own columns
-    (not a search's rank), the page is read by ``statements.page_read``: the same rows, its
-    outer statement compiled once per ordering (it needs no filter: the subquery has them)."""
+    or by a search's rank, the page is read by ``statements.page_read``: the same rows, its
+    outer statement compiled once per ordering (it needs no filter: the subquery has them); a
+    search's page is chosen from its ranked ids in their order, not sorted by its rank."""
     page = page_read(books, start=start, stop=stop)
     if page is not None:
         return page
@@ -364,59 +372,81 @@ def _price_band_expression() -> Case:
     return Case(*whens, default=Value(PRICE_BANDS[-1][0]))
 
 
-def _price_band(price: Any) -> str:
-    """``_price_band_expression`` in Python: a book without a price falls in the last band, as
-    the SQL's ``CASE`` (every comparison with NULL false) puts it."""
-    if price is not None:
-        for key, low, high in PRICE_BANDS:
-            if (low is None or price >= low) and (high is None or price < high):
-                return key
-    return PRICE_BANDS[-1][0]
+def _price_band_sql(column: str) -> tuple[str, list[Decimal]]:
+    """``_price_band_expression`` as SQL text on ``column``, with its parameters: a book
+    without a price falls in the last band (every comparison with NULL is false)."""
+    whens, params = [], []
+    for key, low, high in PRICE_BANDS[:-1]:
+        conditions = []
+        for bound, operator in ((low, ">="), (high, "<")):
+            if bound is not None:
+                conditions.append(f"{column} {operator} %s")
+                params.append(bound)
+        whens.append(f"WHEN {' AND '.join(conditions)} THEN '{key}'")
+    return f"CASE {' '.join(whens)} ELSE '{PRICE_BANDS[-1][0]}' END", params
 
 
 def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str, Any]]]]:
-    """``book_facets`` for a bounded set of books (a search's hits, at most ``MAX_HITS``),
-    counted here from one statement: each book's format, language, price and category links
-    (the filtered list itself, not a subquery of it: its books are probed once), and the
-    category table, joined by ``UNION ALL``. Two grouped counts and a roll-up to every ancestor
-    in SQL cost twice the probes of the hits (12 ms for 1,000 hits, at 10,000 books as at
-    100,000)."""
-    linked = books.order_by().values(
-        facet_id=F("pk"),
-        facet_format=F("format"),
-        facet_language=F("language"),
-        facet_price=F("price"),
-        facet_category=F("categories"),
-    )
-    linked_sql, linked_params = linked.query.sql_with_params()
+    """``book_facets`` for a bounded set of books (a search's hits, at most ``MAX_HITS``), in
+    one statement over the hits read once (``h``: the filtered list itself, not a subquery of
+    it, so its books are probed once), by ``UNION ALL``: the hits counted by (format,
+    language, price band); by the set of categories each is filed in (a few dozen sets); and
+    the category table. The roll-up to every ancestor, each book once, is made here from the
+    sets. Two grouped counts and a roll-up in SQL cost twice the probes of the hits (12 ms for
+    1,000 hits, at 10,000 books as at 100,000); a row per hit and link, counted here, was a
+    thousand rows to receive and walk. When the search alone chose the books, the hits are
+    read from its ids by a statement written once (``statements.hit_rows_sql``), not compiled
+    from the list."""
+    database = connections[router.db_for_read(Book)]
+    rank = books.query.annotations.get("search_rank")
+    hits_params: Sequence[Any]
+    if isinstance(rank, SearchRank) and rank.alone:
+        hits_sql, hits_params = hit_rows_sql(database.vendor, rank.ids)
+    else:
+        hits = books.order_by().values(
+            facet_id=F("pk"), facet_format=F("format"), facet_language=F("language"), facet_price=F("price")
+        )
+        hits_sql, hits_params = hits.query.sql_with_params()
+    band_sql, band_params = _price_band_sql("h.facet_price")
+    filed = Book.categories.through._meta.db_table
+    # In no order (an ordered aggregate would sort every link): each set is sorted here.
+    if database.vendor == "postgresql":
+        linked = "string_agg(bc.category_id::text, ',')"
+    else:
+        linked = "group_concat(bc.category_id)"
+    # Typed: two untyped NULLs would make PostgreSQL's union of the first branches text.
+    no_id = "CAST(NULL AS INTEGER)"
     sql = (
-        "SELECT 'b', l.facet_id, l.facet_format, l.facet_language, l.facet_price, "  # noqa: S608
-        f"l.facet_category, NULL, NULL FROM ({linked_sql}) l UNION ALL "
-        "SELECT 'c', c.id, c.slug, c.name, NULL, c.parent_id, c.depth, c.path "
+        f"WITH h AS ({hits_sql}) "  # noqa: S608 (SQL and table names only)
+        f"SELECT 'g', h.facet_format, h.facet_language, {band_sql}, {no_id}, {no_id}, COUNT(*) "
+        "FROM h GROUP BY 2, 3, 4 UNION ALL "
+        f"SELECT 's', NULL, NULL, s.linked, {no_id}, {no_id}, COUNT(*) FROM "
+        f"(SELECT {linked} AS linked FROM h JOIN {filed} bc ON bc.book_id = h.facet_id "
+        "GROUP BY h.facet_id) s GROUP BY s.linked UNION ALL "
+        "SELECT 'c', c.slug, c.name, c.path, c.id, c.parent_id, c.depth "
         f"FROM ({category_rows_sql()}) c"
     )
-    with connections[router.db_for_read(Book)].cursor() as cursor:
-        cursor.execute(sql, linked_params)
+    with database.cursor() as cursor:
+        cursor.execute(sql, [*hits_params, *band_params])
         rows = cursor.fetchall()
-    seen: dict[int, tuple[str, str, str]] = {}
-    pairs: list[tuple[int, int]] = []
-    categories: list[tuple[Any, ...]] = []
-    for kind, first, second, third, price, link, depth, path in rows:
-        if kind == "c":
-            categories.append((first, second, third, link, depth, path))
-            continue
-        if first not in seen:
-            seen[first] = (second, third, _price_band(price))
-        if link is not None:
-            pairs.append((first, link))
+    total = 0
     formats: dict[str, int] = {}
     languages: dict[str, int] = {}
     bands: dict[str, int] = {}
-    for book_format, language, band in seen.values():
-        formats[book_format] = formats.get(book_format, 0) + 1
-        languages[language] = languages.get(language, 0) + 1
-        bands[band] = bands.get(band, 0) + 1
-    return len(seen), _facets(category_facets_from_pairs(categories, pairs), formats, languages, bands)
+    sets: dict[tuple[int, ...], int] = {}
+    categories: list[tuple[Any, ...]] = []
+    for kind, first, second, third, category_id, parent_id, n in rows:
+        if kind == "g":
+            total += n
+            formats[first] = formats.get(first, 0) + n
+            languages[second] = languages.get(second, 0) + n
+            bands[third] = bands.get(third, 0) + n
+        elif kind == "s":
+            key = tuple(sorted(int(part) for part in str(third).split(",")))
+            sets[key] = sets.get(key, 0) + n
+        else:
+            categories.append((category_id, first, second, parent_id, n, third))
+    return total, _facets(category_facets_from_sets(categories, sets), formats, languages, bands)
 
 
 @dataclass(frozen=True)

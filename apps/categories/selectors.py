@@ -152,34 +152,37 @@ def category_facets_from_rows(rows: list[tuple[Any, ...]]) -> list[dict[str, Any
 
 def category_rows_sql() -> str:
     """SQL selecting every category as ``id, slug, name, parent_id, depth, path``, for a caller
-    that counts a few books' categories itself (``category_facets_from_pairs``), as one branch
+    that counts a few books' categories itself (``category_facets_from_sets``), as one branch
     of its own statement."""
     return f"SELECT id, slug, name, parent_id, depth, path FROM {Category._meta.db_table}"  # noqa: S608
 
 
-def category_facets_from_pairs(
-    categories: list[tuple[Any, ...]], pairs: list[tuple[int, int]]
+def category_facets_from_sets(
+    categories: list[tuple[Any, ...]], filed: dict[tuple[int, ...], int]
 ) -> list[dict[str, Any]]:
-    """``category_facets`` counted here: ``categories`` are ``category_rows_sql``'s rows, ``pairs``
-    the (book, category) links of the books counted. Each category holding some of them, itself
-    or through a descendant (its path a prefix of theirs, as the SQL's ``LIKE`` says), with the
-    number of those books, each counted once; root first. For a bounded set of books (a search's
-    hits): the rows are the books' links, not the catalogue's."""
+    """``category_facets`` counted here: ``categories`` are ``category_rows_sql``'s rows,
+    ``filed`` the number of books counted filed in each set of categories (a book in none is in
+    no set). Each category holding some of them, itself or through a descendant (its path a
+    prefix of theirs, as the SQL's ``LIKE`` says), with the number of those books, each counted
+    once; root first. For a bounded set of books (a search's hits): the rows are the sets their
+    links make (a few dozen), not the catalogue's links."""
     by_id = {row[0]: row for row in categories}
-    rolled_up: dict[int, list[int]] = {}
-    books_in: dict[int, set[int]] = {}
-    for book_id, category_id in pairs:
-        ancestors = rolled_up.get(category_id)
-        if ancestors is None:
-            path = by_id[category_id][5]
-            ancestors = rolled_up[category_id] = [row[0] for row in categories if path.startswith(row[5])]
+    above: dict[int, list[int]] = {}  # category → itself and its ancestors
+    counts: dict[int, int] = {}
+    for linked, books in filed.items():
+        for category_id in linked:
+            if category_id not in above:
+                path = by_id[category_id][5]
+                above[category_id] = [row[0] for row in categories if path.startswith(row[5])]
+        # A book in a category and in one of its descendants counts once in their ancestors.
+        ancestors = above[linked[0]] if len(linked) == 1 else {a for c in linked for a in above[c]}
         for ancestor in ancestors:
-            books_in.setdefault(ancestor, set()).add(book_id)
+            counts[ancestor] = counts.get(ancestor, 0) + books
     rows = []
-    for category_id, books in books_in.items():
+    for category_id, count in counts.items():
         _, slug, name, parent_id, depth, path = by_id[category_id]
         parent = by_id[parent_id][1] if parent_id is not None and parent_id in by_id else None
-        rows.append((slug, name, parent, depth, path, len(books)))
+        rows.append((slug, name, parent, depth, path, count))
     return category_facets_from_rows(rows)
 
 

@@ -253,6 +253,7 @@ def test_filters_facets_and_orderings_apply_to_the_search(api_client, shelf):
     [
         {"q": "harry potter"},
         {"q": "potter"},
+        {"q": "potter rabbit"},
         {"q": "adams"},
         {"q": "adams", "category": "fiction"},
         {"q": "potter", "language": "en", "ordering": "-price"},
@@ -266,8 +267,10 @@ def test_a_search_s_facets_counted_from_its_books_are_the_sql_counts(shelf, tree
     # once in each ancestor), a book in no category, a book without a price (the last band).
     services.book_update(book=shelf["hitchhiker"], data={"categories": [tree["sf"], tree["space-opera"]]})
     services.book_update(book=shelf["harry_en"], data={"price": None})
-    books = selectors.book_list(params=params)
-    assert selectors.book_facets(books=books, bounded=True) == selectors.book_facets(books=books)
+    services.book_set_active(book_ids=[shelf["rabbit"].pk], active=False)  # counted for staff only
+    for include_inactive in (False, True):
+        books = selectors.book_list(params=params, include_inactive=include_inactive)
+        assert selectors.book_facets(books=books, bounded=True) == selectors.book_facets(books=books)
 
 
 # --- Queries -----------------------------------------------------------------------------------

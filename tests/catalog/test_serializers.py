@@ -119,7 +119,7 @@ def test_a_page_read_by_its_compiled_statement_is_the_orms(
 ):
     # ``statements.page_read``: the outer statement compiled once per ordering, the page's ids
     # chosen by a subquery of the filtered list. The same books, in the same order, as the
-    # ORM's page, with the same bytes, in one statement; a search's rank falls back to the ORM.
+    # ORM's page, with the same bytes, in one statement.
     BookFactory(is_active=False)
     services.book_update(
         book=catalogue["salmon"], data={"categories": [tree["space-opera"], tree["fiction"]]}
@@ -137,5 +137,40 @@ def test_a_page_read_by_its_compiled_statement_is_the_orms(
         assert page is not None
         assert [book.pk for book in page] == [book.pk for book in orm]
         assert [_json(book_data(book)) for book in page] == [_json(book_data(book)) for book in orm]
-    searched = selectors.book_list_searched(params={"q": "dune"}, inline=True)[0]
-    assert statements.page_read(searched, start=0, stop=2) is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "the"},
+        {"q": "dune"},
+        {"q": "the", "max_price": "15"},
+        {"q": "the", "category": "fiction"},
+        {"q": "the", "ordering": "-price"},
+        {"q": "dune", "ordering": "title"},
+    ],
+)
+@pytest.mark.parametrize(("start", "stop"), [(0, 3), (1, 4), (2, 100)])
+def test_a_search_s_page_read_from_its_ranked_ids_is_the_orms(
+    catalogue, tree, params, start, stop, django_assert_num_queries
+):
+    # A search's page: its ids taken in the ranked ids' order among the filtered list, not sorted
+    # by the rank's expression; the same books in the same order as the ORM's page, in one statement.
+    services.book_update(
+        book=catalogue["salmon"], data={"categories": [tree["space-opera"], tree["fiction"]]}
+    )
+    for number in range(4):
+        BookFactory(title=f"The Dune Atlas {number}", price=Decimal(10 + 3 * number))
+    BookFactory(title="The Dune Atlas 5", is_active=False)
+    for include_inactive in (False, True):
+        books = selectors.book_list_searched(params=params, include_inactive=include_inactive, inline=True)[0]
+        orm = list(
+            books.filter(pk__in=books.values("pk")[start:stop]).annotate(
+                publisher_slug=F("publisher__slug"), publisher_name=F("publisher__name")
+            )
+        )
+        with django_assert_num_queries(1):
+            page = statements.page_read(books, start=start, stop=stop)
+        assert page is not None
+        assert [book.pk for book in page] == [book.pk for book in orm]
+        assert [_json(book_data(book)) for book in page] == [_json(book_data(book)) for book in orm]
