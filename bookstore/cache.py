@@ -352,7 +352,7 @@ def entry_fetch(
     try:
         redis = client.get_client(write=False)
         if not more and (near := near_cache(redis)) is not None:
-            held = _near_fetch(client, near, keys, depends, also=also)
+            held = _near_fetch(client, near, keys, depends, also=also, wanted=wanted)
             if held is not None:
                 return held
         if depends is not None:
@@ -415,24 +415,33 @@ def _held(client: Any, raw: bytes) -> Any:
 
 
 def _near_fetch(
-    client: Any, near: NearCache, keys: list[str], depends: tuple[bytes, ...] | None, *, also: str | None
+    client: Any,
+    near: NearCache,
+    keys: list[str],
+    depends: tuple[bytes, ...] | None,
+    *,
+    also: str | None,
+    wanted: list[str],
 ) -> Fetched | None:
     """``entry_fetch`` from this process's near cache (bookstore/near_cache.py): the entry
     (``keys[0]``), the value at ``also`` (``keys[1]``) and the keys the entry's line names
     (``depends``, as this process last read it; None: not read yet, so the entry is read first,
-    then those keys), each as current as in Redis, already decoded. None: the near cache cannot
-    be asked (Redis failed), or the entry was rebuilt on other keys (the script reads it). A
-    miss does not read what building needs (``Fetched.found`` is None: ``cached_books`` reads
-    it then)."""
+    with what building needs, ``wanted``, at ``keys[2:]``, then the keys its line names), each
+    as current as in Redis, already decoded. None: the near cache cannot be asked (Redis
+    failed), or the entry was rebuilt on other keys (the script reads it). The miss of an entry
+    this process had read does not read what building needs (``Fetched.found`` is None:
+    ``cached_books`` reads it then): the books' counter, which every checkout changes, is not
+    held for every hit."""
     decode = partial(_held, client)
     head = [keys[0].encode(), keys[1].encode()]
     if depends is None:
-        first = near.mget(head, decode=decode)
+        first = near.mget([key.encode() for key in keys], decode=decode)
         if first is None:
             return None
-        held, extra = first
+        held, extra, *needed = first
         if not isinstance(held, _Held) or held.entry is None or held.depends is None:
-            return Fetched(None, [], extra if also else None)
+            found = {name: value for name, value in zip(wanted, needed, strict=True) if value is not None}
+            return Fetched(None, [], extra if also else None, found)
         depends = held.depends
         _remember(keys[0], depends)
     known = near.mget([*head, *depends], decode=decode)

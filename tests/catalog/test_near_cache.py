@@ -125,6 +125,19 @@ def test_a_process_that_has_not_read_an_entry_reads_it_then_what_it_depends_on(
     assert near.round_trips - trips == 2
 
 
+def test_a_miss_reads_what_building_needs_with_the_entry(
+    api_client, catalogue, near, unthrottled, redis_commands
+):
+    assert api_client.get(BOOKS)["X-Cache"] == "MISS"  # the generations made, the facets kept
+    trips = near.round_trips
+    redis_commands.clear()
+    assert api_client.get(f"{BOOKS}?page_size=3")["X-Cache"] == "MISS"
+    # One read through the near cache (the entry, the generations, the books' counter), then
+    # the list's facets (with their generations), the books' numbers read after building
+    # (bookstore.cache.books_stamp) and the entry kept.
+    assert (near.round_trips - trips, redis_commands) == (1, ["MGET", "MGET", "SET"])
+
+
 def test_with_a_throttle_the_hit_reads_redis_as_before(api_client, catalogue, near, redis_commands):
     assert api_client.get(BOOKS)["X-Cache"] == "MISS"
     assert api_client.get(BOOKS)["X-Cache"] == "HIT"
