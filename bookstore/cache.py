@@ -381,14 +381,12 @@ def entry_fetch(
     if raw is None:
         found = {name: _decoded(client, v) for name, v in zip(wanted, missed, strict=True) if v is not None}
         return Fetched(None, [], extra, found, read)
-    _remember(keys[0], _line_keys(raw))
-    body = raw[raw.find(b"\n") + 1 :]
-    try:
-        entry = client.decode(body)
-    except Exception:  # a value this code did not write
-        logger.exception("Cache entry not readable: %s", key)
+    held = _held(client, raw)  # of this format: the script and the MGET checked its line
+    _remember(keys[0], held.depends)
+    if held.entry is None:
         return Fetched(None, [], extra)
-    versions, _stamp, _value = entry
+    entry = held.entry
+    versions = entry[0]
     current = [_decoded(client, v) for v in values[: len(versions)]]
     current += [int(v or 0) for v in values[len(versions) :]]
     return Fetched(entry, current, extra, None, read)
@@ -409,7 +407,7 @@ def _held(client: Any, raw: bytes) -> Any:
     try:
         entry = client.decode(raw[raw.find(b"\n") + 1 :])
     except Exception:  # a value this code did not write
-        logger.exception("Cache entry not readable")
+        logger.exception("Cache entry not readable: %r", raw[:80])
         entry = None
     return _Held(_line_keys(raw), entry)
 
@@ -465,13 +463,17 @@ DEPENDS_MAX = 8192
 _depends: dict[str, tuple[bytes, ...]] = {}
 
 
+# Where a connection pool keeps its near cache (one per pool: a test's own Redis has its own).
+_NEAR_ATTRIBUTE = "bookstore_near_cache"
+
+
 def near_cache(redis: Any) -> NearCache | None:
     """The near cache of the Redis connection pool ``redis`` reads through, made at its first
     use in the process (None: ``NEAR_CACHE_KEYS`` is 0)."""
     if not settings.NEAR_CACHE_KEYS:
         return None
     pool = redis.connection_pool
-    near: NearCache | None = getattr(pool, "bookstore_near_cache", None)
+    near: NearCache | None = getattr(pool, _NEAR_ATTRIBUTE, None)
     if near is None:
         near = NearCache(
             # RESP2: Redis sends the invalidations as messages of a channel, which redis-py's
@@ -480,7 +482,7 @@ def near_cache(redis: Any) -> NearCache | None:
             max_keys=settings.NEAR_CACHE_KEYS,
             retry_seconds=settings.NEAR_CACHE_RETRY_SECONDS,
         )
-        pool.bookstore_near_cache = near
+        setattr(pool, _NEAR_ATTRIBUTE, near)
     return near
 
 
@@ -488,11 +490,9 @@ def near_forget(names: Iterable[str]) -> None:
     """This process has just written these keys (unprefixed): its near cache forgets them at
     once, without waiting for Redis's invalidation (bookstore/near_cache.py)."""
     client = _redis()
-    near = (
-        getattr(client.get_client(write=False).connection_pool, "bookstore_near_cache", None)
-        if client
-        else None
-    )
+    if client is None:
+        return
+    near = getattr(client.get_client(write=False).connection_pool, _NEAR_ATTRIBUTE, None)
     if near is not None:
         near.forget([client.make_key(name).encode() for name in names])
 
