@@ -2,6 +2,7 @@
 
 import copy
 import hashlib
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -149,7 +150,9 @@ def _ids_filter(ids: list[int]) -> Q:
     return Q(pk__in=ids)
 
 
-def _ids_position(ids: list[int], *, alone: bool) -> SearchRank:
+def _ids_position(
+    ids: list[int], *, alone: bool, facts: dict[int, tuple[str, str, Decimal | None]] | None = None
+) -> SearchRank:
     """The position of a book in the ranked ``ids`` (those not in it last), keeping the ids
     (``statements.page_read`` reads a page in their order without this expression; ``alone``:
     see ``SearchRank``)."""
@@ -166,7 +169,7 @@ def _ids_position(ids: list[int], *, alone: bool) -> SearchRank:
             default=Value(len(ids)),
             output_field=IntegerField(),
         )
-    return SearchRank(position, ids=ids, alone=alone)
+    return SearchRank(position, ids=ids, alone=alone, facts=facts)
 
 
 # A constant rank, cast: as a bare literal, ``ORDER BY 0`` in book_page's subquery would be read
@@ -185,7 +188,7 @@ def _search(
         queryset = queryset.filter(isbn13=result.isbn).annotate(search_rank=_NO_RANK)
     elif result.ids:
         queryset = queryset.filter(_ids_filter(result.ids)).annotate(
-            search_rank=_ids_position(result.ids, alone=alone)
+            search_rank=_ids_position(result.ids, alone=alone, facts=result.facts)
         )
     else:
         # Nothing found: a condition that compiles (an empty IN would not, in the facets' SQL).

@@ -19,6 +19,7 @@ The publisher comes as two columns of the book (``publisher_columns``, which
 """
 
 import json
+from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -193,12 +194,22 @@ class SearchRank(ExpressionWrapper):
     sorting on the expression (``array_position`` scans the array for every hit: 1,000 hits,
     half a million comparisons, most of a search's page). ``alone``: the list is filtered by
     nothing but the search, so its books are exactly the ids (the search keeps active books
-    only, unless it includes the others as the list does)."""
+    only, unless it includes the others as the list does). ``facts``: the format, language and
+    price of each of the ids, as the search read them (``SearchResult.facts``), which the facets
+    of a search alone count without reading the books again."""
 
-    def __init__(self, expression: Expression, *, ids: list[int], alone: bool = False) -> None:
+    def __init__(
+        self,
+        expression: Expression,
+        *,
+        ids: list[int],
+        alone: bool = False,
+        facts: dict[int, tuple[str, str, Decimal | None]] | None = None,
+    ) -> None:
         super().__init__(expression, output_field=IntegerField())
         self.ids = ids
         self.alone = alone
+        self.facts = facts
 
 
 def ranked_ids_sql(vendor: str, ids: list[int]) -> tuple[str, Any]:

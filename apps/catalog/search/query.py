@@ -15,6 +15,7 @@ list's query looks it up). At most ``MAX_HITS`` books are kept, as Meilisearch's
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections, router
@@ -32,14 +33,24 @@ MAX_POSTINGS = 10_000
 EXACT, STEMMED, PREFIX = 0, 1, 2
 
 
+# What the facets count of a book found: its format, language and price.
+Facts = tuple[str, str, Decimal | None]
+# A posting read: book, term, field, field length, and the book's rating count, stock, format,
+# language and price.
+Row = tuple[int, int, int, int, int, int, str, str, Decimal | None]
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """The books a search found, best first (``ids``), or the ISBN it names; ``suggestion`` is
-    a corrected query made of the catalogue's words when the words found nothing."""
+    a corrected query made of the catalogue's words when the words found nothing. ``facts``:
+    the format, language and price of each book of ``ids``, read with its postings, so that
+    the facets of a search alone need not read the books again."""
 
     ids: list[int] = field(default_factory=list)
     isbn: str | None = None
     suggestion: str | None = None
+    facts: dict[int, Facts] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,18 +93,19 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
             for match in found:
                 by_word[match.word].add(term_id)
         ranked: list[int] = []
+        facts: dict[int, Facts] = {}
         if all(by_word):
             rarest = min(by_word, key=lambda ids: sum(terms[i][2] for i in ids))
             rows = _postings(cursor, terms, set(matches), rarest, include_inactive, postgres, every=by_word)
-            ranked = _rank(query, rows, matches, need=len(query))
+            ranked, facts = _rank(query, rows, matches, need=len(query))
         if not ranked and len(query) > 1 and by_word[0]:
             rows = _postings(cursor, terms, set(matches), by_word[0], include_inactive, postgres)
-            ranked = _rank(query, rows, matches, need=1)
+            ranked, facts = _rank(query, rows, matches, need=1)
     suggestion = None
     if not ranked:
         corrected = [suggestions.get(index, word) for index, word in enumerate(query)]
         suggestion = " ".join(corrected) if corrected != query else None
-    return SearchResult(ids=ranked[:MAX_HITS], suggestion=suggestion)
+    return SearchResult(ids=ranked, suggestion=suggestion, facts=facts)
 
 
 def _candidates(cursor: Any, query: list[str], postgres: bool) -> dict[int, tuple[str, int, int]]:
@@ -170,6 +182,9 @@ def _matches(
     return matches, suggestions
 
 
+# The book's columns of a posting read (``Row``), after the posting's own.
+_BOOK_COLUMNS = "b.rating_count, b.stock, b.format, b.language, b.price"
+
 # Read the candidates' postings by term when they are at most this many times the required
 # word's: one pass over the key, then the books; else book by book, from the required word.
 BY_TERM_RATIO = 8
@@ -184,10 +199,10 @@ def _postings(
     postgres: bool,
     *,
     every: list[set[int]] | None = None,
-) -> list[tuple[int, int, int, int, int, int]]:
-    """Statement 2 (or 3): (book, term, field, field length, rating count, stock) of the
-    candidate terms, in the books that have one of the ``required`` terms and, given
-    ``every`` (each query word's terms), one term of each word. Two shapes of one statement,
+) -> list[Row]:
+    """Statement 2 (or 3): the postings of the candidate terms (``Row``), in the books that
+    have one of the ``required`` terms and, given ``every`` (each query word's terms), one term
+    of each word. Two shapes of one statement,
     chosen by the terms' counts: the planner cannot tell them apart.
 
     The books lacking a word are left out here, not by the ranking: for two common words the
@@ -207,7 +222,7 @@ def _postings(
     if required >= term_ids:
         # One word: no book to intersect, the rows stream up to the limit (a very common word).
         sql = (
-            "SELECT p.book_id, p.term_id, p.field, p.length, b.rating_count, b.stock "  # noqa: S608
+            f"SELECT p.book_id, p.term_id, p.field, p.length, {_BOOK_COLUMNS} "  # noqa: S608
             f"FROM catalog_searchposting p {_book_join('p', active, postgres)} "
             f"WHERE p.term_id {in_terms}{where_active} LIMIT %s"
         )
@@ -219,7 +234,7 @@ def _postings(
         sql = (
             "WITH c AS MATERIALIZED (SELECT book_id, term_id, field, length "  # noqa: S608
             f"FROM catalog_searchposting WHERE term_id {in_terms}) "
-            "SELECT c.book_id, c.term_id, c.field, c.length, b.rating_count, b.stock "
+            f"SELECT c.book_id, c.term_id, c.field, c.length, {_BOOK_COLUMNS} "
             "FROM c JOIN catalog_book b ON b.id = c.book_id "
             f"WHERE c.book_id IN (SELECT book_id FROM c GROUP BY book_id HAVING {having}){active} LIMIT %s"
         )
@@ -235,7 +250,7 @@ def _postings(
             )
             other_params += params
         sql = (
-            "SELECT p.book_id, p.term_id, p.field, p.length, b.rating_count, b.stock "  # noqa: S608
+            f"SELECT p.book_id, p.term_id, p.field, p.length, {_BOOK_COLUMNS} "  # noqa: S608
             f"FROM catalog_searchposting p {_book_join('p', active, postgres)} "
             f"WHERE p.term_id {in_terms}{where_active} AND p.book_id IN "
             f"(SELECT r.book_id FROM catalog_searchposting r WHERE r.term_id {in_required}"
@@ -267,7 +282,7 @@ def _book_join(postings: str, active: str, postgres: bool) -> str:
     if postgres:
         where = active.replace(" AND b.", " AND ")
         return (
-            "CROSS JOIN LATERAL (SELECT rating_count, stock FROM catalog_book "  # noqa: S608 (names only)
+            "CROSS JOIN LATERAL (SELECT rating_count, stock, format, language, price FROM catalog_book "  # noqa: S608 (names only)
             f"WHERE id = {postings}.book_id{where} OFFSET 0) b"
         )
     return f"JOIN catalog_book b ON b.id = {postings}.book_id"
@@ -275,22 +290,24 @@ def _book_join(postings: str, active: str, postgres: bool) -> str:
 
 def _rank(
     query: list[str],
-    rows: list[tuple[int, int, int, int, int, int]],
+    rows: list[Row],
     matches: dict[int, list[_Match]],
     *,
     need: int,
-) -> list[int]:
-    """The books of ``rows`` that have at least the ``need`` first words, best first."""
+) -> tuple[list[int], dict[int, Facts]]:
+    """The books of ``rows`` that have at least the ``need`` first words, best first (at most
+    ``MAX_HITS``), and their facts."""
     best: dict[int, list[tuple[int, int, int] | None]] = {}
     in_title: dict[int, set[int]] = {}  # book → query words found as typed in its title
     title_length: dict[int, int] = {}
-    popularity: dict[int, tuple[int, int]] = {}
+    first: dict[int, Row] = {}  # book → its first row: its rating count, stock and facts
     empty: list[tuple[int, int, int] | None] = [None] * len(query)
-    for book_id, term_id, field_, length, rating_count, stock in rows:
+    for row in rows:
+        book_id, term_id, field_, length = row[:4]
         per_word = best.get(book_id)
         if per_word is None:
             per_word = best[book_id] = empty.copy()
-            popularity[book_id] = (-rating_count, 0 if stock > 0 else 1)
+            first[book_id] = row
         for match in matches.get(term_id, ()):
             if field_ == DESCRIPTION and match.typos:
                 continue  # typos are forgiven in titles, subtitles and names, not descriptions
@@ -320,7 +337,10 @@ def _rank(
             continue
         # The whole title typed: every word found as typed in a title of as many words.
         whole = len(in_title.get(book_id, ())) == words_count and title_length.get(book_id) == distinct
-        rating, stock = popularity[book_id]
-        keys.append((-leading, 0 if whole else 1, worst, typos, how, rating, stock, book_id))
+        row = first[book_id]
+        keys.append(
+            (-leading, 0 if whole else 1, worst, typos, how, -row[4], 0 if row[5] > 0 else 1, book_id)
+        )
     keys.sort()
-    return [item[-1] for item in keys[:MAX_HITS]]
+    ranked = [item[-1] for item in keys[:MAX_HITS]]
+    return ranked, {book_id: first[book_id][6:] for book_id in ranked}
