@@ -47,27 +47,27 @@ def _price_band_expression() -> Case:
     return Case(*whens, default=Value(PRICE_BANDS[-1][0]))
 
 
-def _price_band_sql(column: str) -> tuple[str, list[Decimal]]:
-    """``_price_band_expression`` as SQL text on ``column``, with its parameters: a book
-    without a price falls in the last band (every comparison with NULL is false)."""
+def _price_band_sql(column: str, *, inline: bool = False) -> tuple[str, list[Decimal]]:
+    """``_price_band_expression`` as SQL text on ``column``, with its parameters (``inline``:
+    none, the bounds written in the text: they are the code's own numbers): a book without a
+    price falls in the last band (every comparison with NULL is false)."""
     whens, params = [], []
     for key, low, high in PRICE_BANDS[:-1]:
         conditions = []
         for bound, operator in ((low, ">="), (high, "<")):
             if bound is not None:
-                conditions.append(f"{column} {operator} %s")
-                params.append(bound)
+                conditions.append(f"{column} {operator} {bound if inline else '%s'}")
+                if not inline:
+                    params.append(bound)
         whens.append(f"WHEN {' AND '.join(conditions)} THEN '{key}'")
     return f"CASE {' '.join(whens)} ELSE '{PRICE_BANDS[-1][0]}' END", params
 
 
-def _price_band(price: Decimal | None) -> str:
-    """The key of the band of ``price``, as ``_price_band_sql`` gives it (no price: the last)."""
-    if price is not None:
-        for key, low, high in PRICE_BANDS[:-1]:
-            if (low is None or price >= low) and (high is None or price < high):
-                return key
-    return PRICE_BANDS[-1][0]
+def price_band_sql(column: str) -> str:
+    """The key of the price band of ``column`` in SQL, its bounds written in (the search's
+    postings read a book's band: a price, as a ``Decimal``, cost three times as much to read
+    as its band's key)."""
+    return _price_band_sql(column, inline=True)[0]
 
 
 def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dict[str, Any]]]]:
@@ -95,8 +95,7 @@ def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dic
     if facts is not None and isinstance(rank, SearchRank):
         ranked_sql, ranked_param = ranked_ids_sql(database.vendor, rank.ids)
         hits_sql, hits_params = f"SELECT id AS facet_id FROM ({ranked_sql}) r", [ranked_param]  # noqa: S608
-        for format_, language, price in facts.values():
-            band = _price_band(price)
+        for format_, language, band in facts.values():
             total += 1
             formats[format_] = formats.get(format_, 0) + 1
             languages[language] = languages.get(language, 0) + 1

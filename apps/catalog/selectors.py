@@ -2,7 +2,6 @@
 
 import copy
 import hashlib
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -151,7 +150,7 @@ def _ids_filter(ids: list[int]) -> Q:
 
 
 def _ids_position(
-    ids: list[int], *, alone: bool, facts: dict[int, tuple[str, str, Decimal | None]] | None = None
+    ids: list[int], *, alone: bool, facts: dict[int, tuple[str, str, str]] | None = None
 ) -> SearchRank:
     """The position of a book in the ranked ``ids`` (those not in it last), keeping the ids
     (``statements.page_read`` reads a page in their order without this expression; ``alone``:

@@ -19,7 +19,6 @@ The publisher comes as two columns of the book (``publisher_columns``, which
 """
 
 import json
-from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -195,7 +194,7 @@ class SearchRank(ExpressionWrapper):
     half a million comparisons, most of a search's page). ``alone``: the list is filtered by
     nothing but the search, so its books are exactly the ids (the search keeps active books
     only, unless it includes the others as the list does). ``facts``: the format, language and
-    price of each of the ids, as the search read them (``SearchResult.facts``), which the facets
+    price band of each of the ids, as the search read them (``SearchResult.facts``), which the facets
     of a search alone count without reading the books again."""
 
     def __init__(
@@ -204,7 +203,7 @@ class SearchRank(ExpressionWrapper):
         *,
         ids: list[int],
         alone: bool = False,
-        facts: dict[int, tuple[str, str, Decimal | None]] | None = None,
+        facts: dict[int, tuple[str, str, str]] | None = None,
     ) -> None:
         super().__init__(expression, output_field=IntegerField())
         self.ids = ids

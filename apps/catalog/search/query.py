@@ -15,12 +15,12 @@ list's query looks it up). At most ``MAX_HITS`` books are kept, as Meilisearch's
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import connections, router
 from rapidfuzz.distance import OSA
 
+from ..facets import price_band_sql
 from ..isbn import isbn_parse
 from .index import DESCRIPTION, STEM, TITLE, WORD
 from .text import deletes, key, stems, typo_budget, words
@@ -33,18 +33,18 @@ MAX_POSTINGS = 10_000
 EXACT, STEMMED, PREFIX = 0, 1, 2
 
 
-# What the facets count of a book found: its format, language and price.
-Facts = tuple[str, str, Decimal | None]
+# What the facets count of a book found: its format, language and price band's key.
+Facts = tuple[str, str, str]
 # A posting read: book, term, field, field length, and the book's rating count, stock, format,
-# language and price.
-Row = tuple[int, int, int, int, int, int, str, str, Decimal | None]
+# language and price band.
+Row = tuple[int, int, int, int, int, int, str, str, str]
 
 
 @dataclass(frozen=True)
 class SearchResult:
     """The books a search found, best first (``ids``), or the ISBN it names; ``suggestion`` is
     a corrected query made of the catalogue's words when the words found nothing. ``facts``:
-    the format, language and price of each book of ``ids``, read with its postings, so that
+    the format, language and price band of each book of ``ids``, read with its postings, so that
     the facets of a search alone need not read the books again."""
 
     ids: list[int] = field(default_factory=list)
@@ -183,7 +183,8 @@ def _matches(
 
 
 # The book's columns of a posting read (``Row``), after the posting's own.
-_BOOK_COLUMNS = "b.rating_count, b.stock, b.format, b.language, b.price"
+# The price band is its key (``facets.PRICE_BANDS``; no price: the last one).
+_BOOK_COLUMNS = f"b.rating_count, b.stock, b.format, b.language, {price_band_sql('b.price')}"
 
 # Read the candidates' postings by term when they are at most this many times the required
 # word's: one pass over the key, then the books; else book by book, from the required word.
