@@ -23,7 +23,7 @@ from apps.categories.selectors import (
 )
 
 from .models import Book, BookFormat
-from .statements import SearchRank, hit_rows_sql, ranked_ids_sql
+from .statements import SearchRank, ranked_ids_sql
 
 # Price bands of the facets: (key, lower bound included, upper bound excluded).
 PRICE_BANDS: list[tuple[str, Decimal | None, Decimal | None]] = [
@@ -100,8 +100,6 @@ def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dic
             formats[format_] = formats.get(format_, 0) + 1
             languages[language] = languages.get(language, 0) + 1
             bands[band] = bands.get(band, 0) + 1
-    elif isinstance(rank, SearchRank) and rank.alone:
-        hits_sql, hits_params = hit_rows_sql(database.vendor, rank.ids)
     else:
         hits = books.order_by().values(
             facet_id=F("pk"), facet_format=F("format"), facet_language=F("language"), facet_price=F("price")

@@ -12,7 +12,7 @@ converters), kept with them:
 - ``page_read``: a page of a list ordered by the books' own columns, its outer statement once
   per ordering, the subquery choosing the page's ids (the list's filters) spliced in; or by a
   search's rank (``SearchRank``), the page's ids chosen in the ranked ids' order;
-- ``hit_rows_sql``: the facets' rows of a search's hits when the search alone chose them.
+- ``ranked_ids_sql``: a search's ranked ids as rows, for the page and the facets.
 
 The publisher comes as two columns of the book (``publisher_columns``, which
 ``serializers.book_data`` reads), not as a related instance.
@@ -219,20 +219,6 @@ def ranked_ids_sql(vendor: str, ids: list[int]) -> tuple[str, Any]:
         literal = "{" + ",".join(str(int(book_id)) for book_id in ids) + "}"
         return "SELECT id, n FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(id, n)", literal
     return "SELECT value AS id, key AS n FROM json_each(%s)", json.dumps([int(book_id) for book_id in ids])
-
-
-def hit_rows_sql(vendor: str, ids: list[int]) -> tuple[str, list[Any]]:
-    """SQL of the rows ``facet_id, facet_format, facet_language, facet_price`` of the books
-    ``ids``, as the facets' ``values()`` of a list would select them, written once: for a
-    search's list that is its ids (``SearchRank.alone``), compiling that queryset was a
-    millisecond of its facets."""
-    ranked_sql, param = ranked_ids_sql(vendor, ids)
-    book = Book._meta.db_table
-    sql = (
-        "SELECT b.id AS facet_id, b.format AS facet_format, b.language AS facet_language, "  # noqa: S608
-        f"b.price AS facet_price FROM ({ranked_sql}) h JOIN {book} b ON b.id = h.id"
-    )
-    return sql, [param]
 
 
 def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | None:
