@@ -16,19 +16,10 @@ its longest pause, and the CPU per request. The database is one ``bench/search.p
 
 import argparse
 import gc
-import os
-import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("CATALOG_CACHE_TIMEOUT", "0")
+from harness import setup_in_process
 
 URLS = [
     "/api/v1/books/?q=elizabeth",
@@ -48,9 +39,7 @@ def main() -> None:
     parser.add_argument("urls", nargs="*", default=URLS)
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    setup_in_process(CATALOG_CACHE_TIMEOUT="0")
     from django.test import Client
     from django.urls import get_resolver
 

@@ -137,6 +137,20 @@ def setup_django() -> None:
     django.setup()
 
 
+def setup_in_process(**defaults: str) -> None:
+    """For a script that times requests in its own process (``inprocess.py``, ``gc_pause.py``):
+    ``bench.settings`` as the bench's gunicorn runs it (no DEBUG, quiet logs, no broker), with
+    ``defaults`` for other variables, each unless the environment sets it; then Django."""
+    for name, value in {
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "CELERY_BROKER_URL": "memory://",
+        **defaults,
+    }.items():
+        os.environ.setdefault(name, value)
+    setup_django()
+
+
 def flush_redis() -> None:
     import redis
 

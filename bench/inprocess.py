@@ -14,19 +14,11 @@ the test suite.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+from harness import setup_in_process
 
 
 def main() -> None:
@@ -37,9 +29,7 @@ def main() -> None:
     parser.add_argument("urls", nargs="+")
     args = parser.parse_args()
 
-    import django
-
-    django.setup()
+    setup_in_process()
     from django.db import connection
     from django.test import Client
 

@@ -84,42 +84,34 @@ def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dic
     postings (``SearchRank.facts``): they are counted here, and the statement reads only the
     hits' category links, not the hits' rows too (a key probe per hit: half the statement)."""
     database = connections[router.db_for_read(Book)]
+    # Typed: two untyped NULLs would make PostgreSQL's union of the first branches text.
+    no_id = "CAST(NULL AS INTEGER)"
     rank = books.query.annotations.get("search_rank")
     hits_params: Sequence[Any]
-    total = 0
-    formats: dict[str, int] = {}
-    languages: dict[str, int] = {}
-    bands: dict[str, int] = {}
-    facts = rank.facts if isinstance(rank, SearchRank) and rank.alone else None
-    counted = facts is not None
-    if facts is not None and isinstance(rank, SearchRank):
+    # Rows of the grouped branch's shape, one per hit, when the search read its facts.
+    counted: list[tuple[Any, ...]] = []
+    grouped = ""
+    if isinstance(rank, SearchRank) and rank.alone and rank.facts is not None:
         ranked_sql, ranked_param = ranked_ids_sql(database.vendor, rank.ids)
         hits_sql, hits_params = f"SELECT id AS facet_id FROM ({ranked_sql}) r", [ranked_param]  # noqa: S608
-        for format_, language, band in facts.values():
-            total += 1
-            formats[format_] = formats.get(format_, 0) + 1
-            languages[language] = languages.get(language, 0) + 1
-            bands[band] = bands.get(band, 0) + 1
+        counted = [("g", *facts, None, None, 1) for facts in rank.facts.values()]
     else:
         hits = books.order_by().values(
             facet_id=F("pk"), facet_format=F("format"), facet_language=F("language"), facet_price=F("price")
         )
         hits_sql, hits_params = hits.query.sql_with_params()
-    band_sql, band_params = _price_band_sql("h.facet_price")
+        band_sql, band_params = _price_band_sql("h.facet_price")
+        grouped = (
+            f"SELECT 'g', h.facet_format, h.facet_language, {band_sql}, {no_id}, {no_id}, COUNT(*) "  # noqa: S608
+            "FROM h GROUP BY 2, 3, 4 UNION ALL "
+        )
+        hits_params = [*hits_params, *band_params]
     filed = Book.categories.through._meta.db_table
     # In no order (an ordered aggregate would sort every link): each set is sorted here.
     if database.vendor == "postgresql":
         linked = "string_agg(bc.category_id::text, ',')"
     else:
         linked = "group_concat(bc.category_id)"
-    # Typed: two untyped NULLs would make PostgreSQL's union of the first branches text.
-    no_id = "CAST(NULL AS INTEGER)"
-    grouped = (
-        ""
-        if counted
-        else f"SELECT 'g', h.facet_format, h.facet_language, {band_sql}, {no_id}, {no_id}, COUNT(*) "  # noqa: S608
-        "FROM h GROUP BY 2, 3, 4 UNION ALL "
-    )
     sql = (
         f"WITH h AS ({hits_sql}) {grouped}"  # noqa: S608 (SQL and table names only)
         f"SELECT 's', NULL, NULL, s.linked, {no_id}, {no_id}, COUNT(*) FROM "
@@ -129,11 +121,15 @@ def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dic
         f"FROM ({category_rows_sql()}) c"
     )
     with database.cursor() as cursor:
-        cursor.execute(sql, [*hits_params, *([] if counted else band_params)])
+        cursor.execute(sql, hits_params)
         rows = cursor.fetchall()
+    total = 0
+    formats: dict[str, int] = {}
+    languages: dict[str, int] = {}
+    bands: dict[str, int] = {}
     sets: dict[tuple[int, ...], int] = {}
     categories: list[tuple[Any, ...]] = []
-    for kind, first, second, third, category_id, parent_id, n in rows:
+    for kind, first, second, third, category_id, parent_id, n in [*counted, *rows]:
         if kind == "g":
             total += n
             formats[first] = formats.get(first, 0) + n

@@ -37,7 +37,7 @@ from .facets import book_facets
 from .isbn import isbn_parse
 from .models import Author, Book, BookAuthor, BookFormat, Publisher
 from .search.query import SearchResult, search
-from .statements import SearchRank, book_read, names_inline, page_read, publisher_columns
+from .statements import Facts, SearchRank, book_read, names_inline, page_read, publisher_columns
 
 FACETS_KEY_PREFIX = "catalog:facets"
 
@@ -149,9 +149,7 @@ def _ids_filter(ids: list[int]) -> Q:
     return Q(pk__in=ids)
 
 
-def _ids_position(
-    ids: list[int], *, alone: bool, facts: dict[int, tuple[str, str, str]] | None = None
-) -> SearchRank:
+def _ids_position(ids: list[int], *, alone: bool, facts: dict[int, Facts] | None = None) -> SearchRank:
     """The position of a book in the ranked ``ids`` (those not in it last), keeping the ids
     (``statements.page_read`` reads a page in their order without this expression; ``alone``:
     see ``SearchRank``)."""

@@ -187,6 +187,11 @@ def _page(alias: str, ordering: tuple[Any, ...]) -> _Compiled:
     return _compile(queryset.order_by(*ordering), alias)
 
 
+# What the facets count of a book a search found, read with its postings: its format, language
+# and price band's key (``search.query.SearchResult.facts``).
+Facts = tuple[str, str, str]
+
+
 class SearchRank(ExpressionWrapper):
     """A book's place in a search's ranked ids (``expression``: its SQL), keeping the ids, so
     that ``page_read`` chooses a page in that order from the ids themselves rather than by
@@ -203,7 +208,7 @@ class SearchRank(ExpressionWrapper):
         *,
         ids: list[int],
         alone: bool = False,
-        facts: dict[int, tuple[str, str, str]] | None = None,
+        facts: dict[int, Facts] | None = None,
     ) -> None:
         super().__init__(expression, output_field=IntegerField())
         self.ids = ids

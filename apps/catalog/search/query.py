@@ -22,6 +22,7 @@ from rapidfuzz.distance import OSA
 
 from ..facets import price_band_sql
 from ..isbn import isbn_parse
+from ..statements import Facts
 from .index import DESCRIPTION, STEM, TITLE, WORD
 from .text import deletes, key, stems, typo_budget, words
 
@@ -33,8 +34,6 @@ MAX_POSTINGS = 10_000
 EXACT, STEMMED, PREFIX = 0, 1, 2
 
 
-# What the facets count of a book found: its format, language and price band's key.
-Facts = tuple[str, str, str]
 # A posting read: book, term, field, field length, and the book's rating count, stock, format,
 # language and price band.
 Row = tuple[int, int, int, int, int, int, str, str, str]
@@ -218,8 +217,10 @@ def _postings(
     where_active = "" if postgres else active
     everything = sum(terms[term_id][2] for term_id in term_ids)
     # The other words' term sets, each a book must have one of (the rarest is ``required``).
-    others = [ids for ids in (every or []) if ids != required]
-    others = [ids for index, ids in enumerate(others) if ids not in others[:index]]
+    others: list[set[int]] = []
+    for ids in every or []:
+        if ids != required and ids not in others:  # a word typed twice is one condition
+            others.append(ids)
     if required >= term_ids:
         # One word: no book to intersect, the rows stream up to the limit (a very common word).
         sql = (
