@@ -206,12 +206,13 @@ def _ranked(
             values.append("(%s, %s, %s, %s)")
             match_params += [term_id, match.word, match.typos, match.how]
     postings, postings_params = _postings(terms, set(matches), required, postgres, every=every)
-    need = len(query) if every else 1
     # The leading words of a book: those before its first missing word (every word, when each
     # is required). Typos are forgiven in titles, subtitles and names, not in descriptions.
+    # ``best``: a word's best (field, typos, kind of match) in a book, as one number that
+    # compares as the triple (each below 10); ``title``: the title's length if it has the word.
     if every:
         leading_words = "w"
-        kept = f"HAVING COUNT(*) = {need}"
+        kept = f"HAVING COUNT(*) = {len(query)}"
     else:
         leading_words = (
             "(SELECT w.*, SUM(1 << word) OVER (PARTITION BY book_id) AS mask FROM w) AS w "
@@ -230,7 +231,7 @@ def _ranked(
         f"k AS (SELECT book_id, {_relevance(query)} AS relevance "
         f"FROM {leading_words} GROUP BY book_id {kept}) "
         f"SELECT k.book_id, b.format, b.language, {price_band_sql('b.price')} "
-        f"FROM k {_book_join('k', active, postgres)} WHERE TRUE{'' if postgres else active} "
+        f"FROM k {_book_join('k', active, postgres)} "
         f"ORDER BY {_ORDER} LIMIT %s"
     )
     cursor.execute(sql, [*match_params, *postings_params, MAX_POSTINGS, MAX_HITS])
@@ -334,4 +335,4 @@ def _book_join(grouped: str, active: str, postgres: bool) -> str:
             "CROSS JOIN LATERAL (SELECT rating_count, stock, format, language, price FROM catalog_book "  # noqa: S608 (names only)
             f"WHERE id = {grouped}.book_id{where} OFFSET 0) b"
         )
-    return f"JOIN catalog_book b ON b.id = {grouped}.book_id"
+    return f"JOIN catalog_book b ON b.id = {grouped}.book_id{active}"
