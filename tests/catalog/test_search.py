@@ -194,6 +194,21 @@ def test_ties_go_to_the_most_rated_then_to_books_in_stock(api_client, db):
     assert ids == [third.pk, second.pk, first.pk]
 
 
+def test_no_rating_count_outranks_a_better_match(api_client, db):
+    # The ranking sorts by one number made of the relevance, the rating count and the stock:
+    # the largest count a PostgreSQL integer holds, out of stock, must stay below the least
+    # better match (a word as typed against its stem, all else equal).
+    stem = services.book_create(
+        isbn=isbn("978000000009"), title="Marvels Told", price=Decimal("5.00"), stock=0, language="en"
+    )
+    exact = services.book_create(
+        isbn=isbn("978000000010"), title="Marvel Told", price=Decimal("5.00"), stock=0, language="en"
+    )
+    Book.objects.filter(pk=stem.pk).update(rating_count=2**31 - 1)
+    ids = [book["id"] for book in api_client.get(BOOKS, {"q": "marvel"}).json()["results"]]
+    assert ids == [exact.pk, stem.pk]
+
+
 def test_books_with_every_word_first_else_the_first_words(api_client, shelf):
     # No book has "zanzibar": the books with the words before it are found.
     assert found(api_client, "dune zanzibar") == ["Dune Messiah"]
