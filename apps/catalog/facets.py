@@ -7,6 +7,7 @@ ALL``); a search's hits, at most ``MAX_HITS``, are counted from their own rows
 (``selectors.book_facets_cached``).
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -92,9 +93,10 @@ def _book_facets_counted(books: QuerySet[Book]) -> tuple[int, dict[str, list[dic
     counted: list[tuple[Any, ...]] = []
     grouped = ""
     if isinstance(rank, SearchRank) and rank.alone and rank.facts is not None:
-        ranked_sql, ranked_param = ranked_ids_sql(database.vendor, rank.ids)
+        ranked_sql, ranked_param = ranked_ids_sql(database.vendor, rank.ids, text=rank.ids_text)
         hits_sql, hits_params = f"SELECT id AS facet_id FROM ({ranked_sql}) r", [ranked_param]  # noqa: S608
-        counted = [("g", *facts, None, None, 1) for facts in rank.facts.values()]
+        # A thousand hits are a few dozen (format, language, band): counted as such.
+        counted = [("g", *facts, None, None, n) for facts, n in Counter(rank.facts.values()).items()]
     else:
         hits = books.order_by().values(
             facet_id=F("pk"), facet_format=F("format"), facet_language=F("language"), facet_price=F("price")

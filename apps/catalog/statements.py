@@ -209,21 +209,32 @@ class SearchRank(ExpressionWrapper):
         ids: list[int],
         alone: bool = False,
         facts: dict[int, Facts] | None = None,
+        ids_text: str | None = None,
     ) -> None:
         super().__init__(expression, output_field=IntegerField())
         self.ids = ids
         self.alone = alone
         self.facts = facts
+        # ``ids_array_text(ids)`` when the caller made it already (PostgreSQL).
+        self.ids_text = ids_text
 
 
-def ranked_ids_sql(vendor: str, ids: list[int]) -> tuple[str, Any]:
+def ids_array_text(ids: list[int]) -> str:
+    """``ids`` (the database's integers) as PostgreSQL's text form of an array (``{1,2,3}``),
+    cast in the SQL: one string parameter, where a list of 1,000 ints was adapted value by
+    value by Django's ArrayField and dumped element by element by psycopg. A search's ids go
+    into its filter, its rank and its facets: the text is made once (``SearchRank.ids_text``)."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
+def ranked_ids_sql(vendor: str, ids: list[int], *, text: str | None = None) -> tuple[str, Any]:
     """SQL of the rows ``(id, n)`` of ``ids`` with their places, and its one parameter (on
-    PostgreSQL the array's text form, cast: one string, not a thousand values adapted one by
-    one; on SQLite a JSON array)."""
+    PostgreSQL the array's text form, cast, ``text`` when the caller has it; on SQLite a JSON
+    array)."""
     if vendor == "postgresql":
-        literal = "{" + ",".join(str(int(book_id)) for book_id in ids) + "}"
+        literal = ids_array_text(ids) if text is None else text
         return "SELECT id, n FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(id, n)", literal
-    return "SELECT value AS id, key AS n FROM json_each(%s)", json.dumps([int(book_id) for book_id in ids])
+    return "SELECT value AS id, key AS n FROM json_each(%s)", json.dumps(ids)
 
 
 def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | None:
@@ -267,7 +278,9 @@ def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | N
         return []
     page = _books(compiled, alias, f"{before}{inner_sql}{after}", list(inner_params))
     if rank is not None:
-        places = {book_id: place for place, book_id in enumerate(rank.ids)}
+        # The page's books are among the ids: their places only (not a map of a thousand).
+        read = {book.pk for book in page}
+        places = {book_id: place for place, book_id in enumerate(rank.ids) if book_id in read}
         page.sort(key=lambda book: places[book.pk])
     return page
 
