@@ -210,15 +210,18 @@ def _ranked(
     # is required). Typos are forgiven in titles, subtitles and names, not in descriptions.
     # ``best``: a word's best (field, typos, kind of match) in a book, as one number that
     # compares as the triple (each below 10); ``title``: the title's length if it has the word.
-    if every:
-        leading_words = "w"
-        kept = f"HAVING COUNT(*) = {len(query)}"
+    # One word: ``w`` has a row per book already, ranked as it is (a second grouping of 2,093
+    # books was 1.5 ms of ``rowling``'s 15 at 100,000 books).
+    relevance = f"SELECT book_id, {_relevance(query, one_row=len(query) == 1)} AS relevance FROM"
+    if len(query) == 1:
+        ranked = f"{relevance} w"
+    elif every:
+        ranked = f"{relevance} w GROUP BY book_id HAVING COUNT(*) = {len(query)}"
     else:
-        leading_words = (
-            "(SELECT w.*, SUM(1 << word) OVER (PARTITION BY book_id) AS mask FROM w) AS w "
-            "WHERE mask & ((2 << word) - 1) = (2 << word) - 1"
+        ranked = (
+            f"{relevance} (SELECT w.*, SUM(1 << word) OVER (PARTITION BY book_id) AS mask FROM w) AS w "  # noqa: S608
+            "WHERE mask & ((2 << word) - 1) = (2 << word) - 1 GROUP BY book_id"
         )
-        kept = ""
     active = "" if include_inactive else " AND b.is_active"
     sql = (
         f"WITH m (term_id, word, typos, how) AS (VALUES {', '.join(values)}), "  # noqa: S608
@@ -228,8 +231,7 @@ def _ranked(
         "THEN p.length ELSE -1 END) AS title "
         f"FROM p JOIN m ON m.term_id = p.term_id WHERE p.field <> {DESCRIPTION} OR m.typos = 0 "
         "GROUP BY p.book_id, m.word), "
-        f"k AS (SELECT book_id, {_relevance(query)} AS relevance "
-        f"FROM {leading_words} GROUP BY book_id {kept}) "
+        f"k AS ({ranked}) "
         f"SELECT k.book_id, b.format, b.language, {price_band_sql('b.price')} "
         f"FROM k {_book_join('k', active, postgres)} "
         f"ORDER BY {_ORDER} LIMIT %s"
@@ -239,18 +241,23 @@ def _ranked(
     return [row[0] for row in rows], {row[0]: row[1:] for row in rows}
 
 
-def _relevance(query: list[str]) -> str:
+def _relevance(query: list[str], *, one_row: bool = False) -> str:
     """A grouped book's relevance, one integer, the lowest first: the most leading words found;
     the whole title typed (every word found as typed in a title of as many words); the worst
     field of those words, their typos, their kinds of match (an exact word, a stem, a prefix).
     Each in bits of its own (at most ``MAX_WORDS`` words of two typos and kinds each: 5 bits
-    for their sums), so that the sort compares one column before the books' own."""
-    in_title = "SUM(CASE WHEN title >= 0 THEN 1 ELSE 0 END)"
-    whole = f"CASE WHEN {in_title} = {len(query)} AND MAX(title) = {len(set(query))} THEN 0 ELSE 1 END"
-    return (
-        f"(((({MAX_WORDS} - COUNT(*)) * 2 + {whole}) * 8 + MAX(best / 100)) * 32 "
-        "+ SUM(best / 10 %% 10)) * 32 + SUM(best %% 10)"
-    )
+    for their sums), so that the sort compares one column before the books' own.
+
+    ``one_row``: the same number from a book's one row of ``w`` (a query of one word), with no
+    second grouping: the aggregates over its words are that row's own values."""
+    if one_row:
+        count, in_title, longest = "1", "CASE WHEN title >= 0 THEN 1 ELSE 0 END", "title"
+        field, typos, how = "best / 100", "best / 10 %% 10", "best %% 10"
+    else:
+        count, in_title, longest = "COUNT(*)", "SUM(CASE WHEN title >= 0 THEN 1 ELSE 0 END)", "MAX(title)"
+        field, typos, how = "MAX(best / 100)", "SUM(best / 10 %% 10)", "SUM(best %% 10)"
+    whole = f"CASE WHEN {in_title} = {len(query)} AND {longest} = {len(set(query))} THEN 0 ELSE 1 END"
+    return f"(((({MAX_WORDS} - {count}) * 2 + {whole}) * 8 + {field}) * 32 + {typos}) * 32 + {how}"
 
 
 # Ties of relevance: the most rated, then in stock, then the oldest. The first three as one
