@@ -130,11 +130,16 @@ def _compile(queryset: QuerySet[Book], alias: str) -> _Compiled:
     )
 
 
-def _books(compiled: _Compiled, alias: str, sql: str, params: list[Any]) -> list[Book]:
+def _books(
+    compiled: _Compiled, alias: str, sql: str, params: list[Any], *, prepared: bool = False
+) -> list[Book]:
     """Run ``sql`` (``compiled``'s, its parameters filled in) and build its books as the ORM
-    would."""
+    would. ``prepared``: ``sql`` is the same text at every call, only its values change (a key,
+    an array of ids): on PostgreSQL it is bound on the server, so that its plan is kept
+    (``bookstore.postgresql``'s ``prepared_cursor``)."""
     database = connections[alias]
-    with database.cursor() as cursor:
+    cursor_of = getattr(database, "prepared_cursor", None) if prepared else None
+    with (cursor_of or database.cursor)() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     books = []
@@ -171,7 +176,7 @@ def book_read(*, field: str, value: Any, include_inactive: bool) -> Book | None:
     compiled, slot = _by_key(alias, field, include_inactive)
     values = list(compiled.params)
     values[slot] = value
-    found = _books(compiled, alias, compiled.sql, values)
+    found = _books(compiled, alias, compiled.sql, values, prepared=True)
     return found[0] if found else None
 
 
@@ -276,7 +281,9 @@ def page_read(books: QuerySet[Book], *, start: int, stop: int) -> list[Book] | N
             inner_params = (ranked_param, *listed_params, max(0, stop - start), start)
     except EmptyResultSet:  # a filter no book can match (an unknown category): no page
         return []
-    page = _books(compiled, alias, f"{before}{inner_sql}{after}", list(inner_params))
+    # A search alone's page is the same statement at every call, its ids the only value.
+    alone = rank is not None and rank.alone
+    page = _books(compiled, alias, f"{before}{inner_sql}{after}", list(inner_params), prepared=alone)
     if rank is not None:
         # The page's books are among the ids: their places only (not a map of a thousand).
         read = {book.pk for book in page}

@@ -1,0 +1,35 @@
+"""The hot reads whose text never changes are planned once per connection on PostgreSQL
+(``bookstore.postgresql``'s ``prepared_cursor``): a book by its key, a search's page."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.catalog import selectors, services
+from tests.services import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.django_db]
+
+
+def prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_book_read_by_its_key_is_prepared_and_still_counted():
+    books = [
+        services.book_create(isbn=f"97820703600{n}{check}", title=f"Livre {n}", price=Decimal("5.00"))
+        for n, check in ((2, 4), (3, 1), (4, 8), (5, 5), (6, 2), (7, 9))
+    ]
+    assert not any("catalog_book" in statement for statement in prepared())
+    with CaptureQueriesContext(connection) as queries:
+        read = [selectors.book_get(key=str(book.pk), inline=True) for book in books]
+    # Every read is one query that Django sees, with its value; the books are theirs.
+    assert len(queries) == len(books)
+    assert [book.title for book in read] == [book.title for book in books]
+    # Run five times, the statement is prepared: PostgreSQL plans it no more, whatever the key.
+    statements = [statement for statement in prepared() if '"catalog_book"."id" = $1' in statement]
+    assert len(statements) == 1, prepared()
