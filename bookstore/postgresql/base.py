@@ -21,7 +21,7 @@ statement timeout or TCP gives up, and the request is answered 503 either way.
 in the client, and PostgreSQL plans every statement they send afresh), so that psycopg prepares
 a statement it has sent five times on a connection and PostgreSQL keeps its plan. For the hot
 reads whose text is the same at every call, only their values changing (``catalog.statements``:
-a book by its key, a search's page): planning was 0.2 to 0.6 ms of each, as much as
+a book by its key, a search's page and its candidate terms): planning was 0.2 to 0.6 ms of each, as much as
 running it. Through Django's cursor wrapper, so what counts and logs queries sees them.
 Prepared statements belong to a server session: behind a pooler in transaction mode
 (PgBouncer) they need its ``max_prepared_statements`` (1.21 and later), and a migration that

@@ -1,5 +1,6 @@
 """The hot reads whose text never changes are planned once per connection on PostgreSQL
-(``bookstore.postgresql``'s ``prepared_cursor``): a book by its key, a search's page."""
+(``bookstore.postgresql``'s ``prepared_cursor``): a book by its key, a search's page and its
+candidate terms."""
 
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog import selectors, services
+from apps.catalog.search.query import search
 from tests.services import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
@@ -33,3 +35,14 @@ def test_a_book_read_by_its_key_is_prepared_and_still_counted():
     # Run five times, the statement is prepared: PostgreSQL plans it no more, whatever the key.
     statements = [statement for statement in prepared() if '"catalog_book"."id" = $1' in statement]
     assert len(statements) == 1, prepared()
+
+
+def test_a_search_s_candidate_terms_are_one_prepared_statement_whatever_the_words():
+    services.book_create(isbn="9782070360024", title="L'Étranger", price=Decimal("5.00"))
+    for text in ("etranger", "etrange", "etrangers", "lettre", "etranjer", "etrangere"):
+        search(text)
+    statements = [
+        statement for statement in prepared() if "FROM catalog_searchterm WHERE text = ANY($1)" in statement
+    ]
+    assert len(statements) == 1, prepared()
+    assert search("etranjer").ids  # a typo, found through the prepared statement's typo keys

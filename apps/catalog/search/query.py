@@ -79,8 +79,12 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
 
     connection = connections[router.db_for_read(Book)]
     postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
+    # The candidates' statement has a few texts only (its words are array values): on
+    # PostgreSQL it is bound on the server and planned once per connection. The ranking's text
+    # changes with the query's terms, and its plan with their counts: it is planned each time.
+    with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
         terms = _candidates(cursor, query, postgres)
+    with connection.cursor() as cursor:
         matches, suggestions = _matches(query, terms)
         by_word: list[set[int]] = [set() for _ in query]
         for term_id, found in matches.items():
