@@ -28,6 +28,7 @@ from django.db.models import Expression, ExpressionWrapper, F, IntegerField, Que
 from django.db.models.expressions import RawSQL
 
 from apps.categories.models import Category
+from bookstore.db import prepared_cursor
 
 from .models import Author, Book, BookAuthor
 
@@ -135,11 +136,10 @@ def _books(
 ) -> list[Book]:
     """Run ``sql`` (``compiled``'s, its parameters filled in) and build its books as the ORM
     would. ``prepared``: ``sql`` is the same text at every call, only its values change (a key,
-    an array of ids): on PostgreSQL it is bound on the server, so that its plan is kept
-    (``bookstore.postgresql``'s ``prepared_cursor``)."""
+    an array of ids): PostgreSQL prepares it (``bookstore.db.prepared_cursor``), planning was
+    as long as running it."""
     database = connections[alias]
-    cursor_of = getattr(database, "prepared_cursor", None) if prepared else None
-    with (cursor_of or database.cursor)() as cursor:
+    with prepared_cursor(alias) if prepared else database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     books = []

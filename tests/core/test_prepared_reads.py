@@ -1,6 +1,5 @@
-"""The hot reads whose text never changes are planned once per connection on PostgreSQL
-(``bookstore.postgresql``'s ``prepared_cursor``): a book by its key, a search's page and its
-candidate terms."""
+"""The hot reads whose text never changes are prepared by PostgreSQL (``bookstore.db``'s
+``prepared_cursor``): a book by its key, a search's page and its candidate terms."""
 
 from decimal import Decimal
 

@@ -20,6 +20,8 @@ from typing import Any
 from django.db import connections, router
 from rapidfuzz.distance import OSA
 
+from bookstore.db import prepared_cursor
+
 from ..facets import price_band_sql
 from ..isbn import isbn_parse
 from ..statements import Facts
@@ -77,12 +79,13 @@ def search(text: str, *, include_inactive: bool = False) -> SearchResult:
         return SearchResult()
     from ..models import Book
 
-    connection = connections[router.db_for_read(Book)]
+    alias = router.db_for_read(Book)
+    connection = connections[alias]
     postgres = connection.vendor == "postgresql"
-    # The candidates' statement has a few texts only (its words are array values): on
-    # PostgreSQL it is bound on the server and planned once per connection. The ranking's text
-    # changes with the query's terms, and its plan with their counts: it is planned each time.
-    with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
+    # The candidates' statement has a few texts only (its words are array values): PostgreSQL
+    # prepares it (``bookstore.db.prepared_cursor``). The ranking's text changes with the
+    # query's terms, and its plan with their counts: it is planned each time.
+    with prepared_cursor(alias) as cursor:
         terms = _candidates(cursor, query, postgres)
     with connection.cursor() as cursor:
         matches, suggestions = _matches(query, terms)
